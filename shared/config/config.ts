@@ -1,0 +1,255 @@
+import { ConfigError } from "../errors";
+import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
+import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
+import { DEFAULT_POLL_SCHEDULE } from "./settings";
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** Where the state table lives: a connection string, or a service URI used with an Entra credential. */
+export type StorageConnection =
+  | { readonly kind: "connectionString"; readonly settingName: string; readonly connectionString: string }
+  | { readonly kind: "identity"; readonly settingName: string; readonly tableServiceUri: string; readonly clientId?: string };
+
+export interface EmailChannelConfig {
+  readonly endpoint?: string;
+  readonly connectionString?: string;
+  readonly from: string;
+  readonly to: readonly string[];
+}
+
+export interface TeamsChannelConfig {
+  readonly webhookUrl: URL;
+}
+
+export interface Config {
+  readonly pollSchedule: string;
+  readonly graph: {
+    readonly endpoint: string;
+    readonly tenantId?: string;
+    readonly maxRetries: number;
+    readonly timeoutInMs: number;
+  };
+  readonly identity: { readonly clientId?: string };
+  readonly state: {
+    readonly connection: StorageConnection;
+    readonly tableName: string;
+    readonly retentionInMs: number;
+  };
+  readonly alerting: {
+    readonly onStatuses: ReadonlySet<RestoreSessionStatus>;
+    readonly baselineSince?: Date;
+    readonly stuckAfterInMs?: number;
+    readonly repeatAfterInMs?: number;
+  };
+  readonly channels: {
+    readonly email?: EmailChannelConfig;
+    readonly teams?: TeamsChannelConfig;
+    readonly outboxDir?: string;
+    readonly maxAttempts: number;
+  };
+  readonly health: { readonly alertAfterRuns: number };
+}
+
+export interface LoadConfigOptions {
+  /** The CLI's dry run and commands that never deliver may run without any channel. */
+  readonly requireChannel?: boolean;
+}
+
+const DAY_IN_MS = 24 * 60 * 60 * 1000;
+
+/** Reads and validates every setting once. Throws ConfigError naming the setting and what is wrong. */
+export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
+  const read = (name: string): string | undefined => {
+    const value = env[name]?.trim();
+    return value === undefined || value === "" ? undefined : value;
+  };
+
+  const graphEndpoint = parseHttpsUrl("GRAPH_ENDPOINT", read("GRAPH_ENDPOINT") ?? "https://graph.microsoft.com");
+  const tenantId = read("GRAPH_TENANT_ID");
+  if (tenantId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(tenantId)) {
+    throw new ConfigError("GRAPH_TENANT_ID", "must be a tenant id (letters, digits, '.', '_' or '-')");
+  }
+
+  const email = readEmailChannel(read);
+  const teamsUrl = read("TEAMS_WEBHOOK_URL");
+  const extraHosts = splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS"));
+  const teams: TeamsChannelConfig | undefined =
+    teamsUrl === undefined ? undefined : { webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)) };
+  const outboxDir = read("ALERT_OUTBOX_DIR");
+  if ((options.requireChannel ?? true) && !email && !teams && !outboxDir) {
+    throw new ConfigError(
+      "ALERT_EMAIL_TO",
+      "no alert channel is configured: set ACS_ENDPOINT (or ACS_CONNECTION_STRING) with ALERT_EMAIL_FROM and ALERT_EMAIL_TO, and/or TEAMS_WEBHOOK_URL",
+    );
+  }
+
+  const baselineSinceRaw = read("ALERT_BASELINE_SINCE");
+  return {
+    pollSchedule: read("POLL_SCHEDULE") ?? DEFAULT_POLL_SCHEDULE,
+    graph: {
+      endpoint: graphEndpoint.origin + graphEndpoint.pathname.replace(/\/+$/, ""),
+      ...(tenantId !== undefined && { tenantId }),
+      maxRetries: parseInteger("GRAPH_MAX_RETRIES", read("GRAPH_MAX_RETRIES"), 4, 0, 20),
+      timeoutInMs: parseInteger("GRAPH_TIMEOUT_SECONDS", read("GRAPH_TIMEOUT_SECONDS"), 30, 1, 600) * 1000,
+    },
+    identity: optionalProp("clientId", read("AZURE_CLIENT_ID")),
+    state: {
+      connection: readStorageConnection(env, read),
+      tableName: parseTableName(read("STATE_TABLE") ?? "restorewatch"),
+      retentionInMs: parseInteger("STATE_RETENTION_DAYS", read("STATE_RETENTION_DAYS"), 400, 1, 3650) * DAY_IN_MS,
+    },
+    alerting: {
+      onStatuses: parseStatuses(read("ALERT_ON_STATUSES") ?? "failed,completedWithError"),
+      ...(baselineSinceRaw !== undefined && { baselineSince: parseIsoTime("ALERT_BASELINE_SINCE", baselineSinceRaw) }),
+      ...optionalProp("stuckAfterInMs", parseDuration("ALERT_STUCK_AFTER", read("ALERT_STUCK_AFTER") ?? "24h")),
+      ...optionalProp("repeatAfterInMs", parseDuration("ALERT_REPEAT_AFTER", read("ALERT_REPEAT_AFTER") ?? "off")),
+    },
+    channels: {
+      ...(email && { email }),
+      ...(teams && { teams }),
+      ...(outboxDir !== undefined && { outboxDir }),
+      maxAttempts: parseInteger("DELIVERY_MAX_ATTEMPTS", read("DELIVERY_MAX_ATTEMPTS"), 10, 1, 1000),
+    },
+    health: { alertAfterRuns: parseInteger("HEALTH_ALERT_AFTER", read("HEALTH_ALERT_AFTER"), 3, 1, 1000) },
+  };
+}
+
+function optionalProp<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
+}
+
+function wrap<T>(setting: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    throw new ConfigError(setting, error instanceof Error ? error.message : String(error));
+  }
+}
+
+function readEmailChannel(read: (name: string) => string | undefined): EmailChannelConfig | undefined {
+  const endpoint = read("ACS_ENDPOINT");
+  const connectionString = read("ACS_CONNECTION_STRING");
+  const from = read("ALERT_EMAIL_FROM");
+  const to = splitList(read("ALERT_EMAIL_TO"));
+  if (endpoint === undefined && connectionString === undefined && from === undefined && to.length === 0) return undefined;
+  if (endpoint === undefined && connectionString === undefined) {
+    throw new ConfigError("ACS_ENDPOINT", "email is half configured: set ACS_ENDPOINT (managed identity) or ACS_CONNECTION_STRING");
+  }
+  if (endpoint !== undefined) parseHttpsUrl("ACS_ENDPOINT", endpoint);
+  if (connectionString !== undefined && !/endpoint=https:\/\/[^;]+;accesskey=.+/i.test(connectionString)) {
+    throw new ConfigError("ACS_CONNECTION_STRING", "must look like 'endpoint=https://<resource>.communication.azure.com/;accesskey=<key>'");
+  }
+  if (from === undefined) throw new ConfigError("ALERT_EMAIL_FROM", "is required when email is configured");
+  if (!isEmailAddress(from)) throw new ConfigError("ALERT_EMAIL_FROM", "is not an email address");
+  if (to.length === 0) throw new ConfigError("ALERT_EMAIL_TO", "is required when email is configured");
+  const bad = to.find((address) => !isEmailAddress(address));
+  if (bad !== undefined) throw new ConfigError("ALERT_EMAIL_TO", `'${bad}' is not an email address`);
+  return {
+    ...(endpoint !== undefined && { endpoint }),
+    ...(connectionString !== undefined && { connectionString }),
+    from,
+    to,
+  };
+}
+
+function isEmailAddress(value: string): boolean {
+  return /^[^\s@<>",;]+@[^\s@<>",;]+\.[^\s@<>",;]+$/.test(value);
+}
+
+/**
+ * Functions convention: a connection named N is either the setting N (a connection string) or the
+ * settings N__tableServiceUri (+ N__credential, N__clientId) for an identity-based connection.
+ */
+function readStorageConnection(env: Env, read: (name: string) => string | undefined): StorageConnection {
+  const names = read("STATE_STORAGE") !== undefined || read("STATE_STORAGE__tableServiceUri") !== undefined ? ["STATE_STORAGE"] : ["AzureWebJobsStorage"];
+  const name = names[0] as string;
+  const connectionString = read(name);
+  if (connectionString !== undefined) {
+    if (connectionString !== "UseDevelopmentStorage=true" && !/(^|;)\s*(AccountName|TableEndpoint)\s*=/i.test(connectionString)) {
+      throw new ConfigError(name, "is not a storage connection string (expected 'UseDevelopmentStorage=true' or '...;AccountName=...;AccountKey=...' / 'TableEndpoint=...')");
+    }
+    return { kind: "connectionString", settingName: name, connectionString };
+  }
+  const tableServiceUri = read(`${name}__tableServiceUri`) ?? deriveTableUri(read(`${name}__accountName`));
+  if (tableServiceUri === undefined) {
+    throw new ConfigError(name, `no state storage: set ${name} to a connection string, or ${name}__tableServiceUri for an identity-based connection`);
+  }
+  const uri = parseUrl(`${name}__tableServiceUri`, tableServiceUri);
+  if (uri.protocol !== "https:" && uri.protocol !== "http:") throw new ConfigError(`${name}__tableServiceUri`, "must be an http(s) URL");
+  const credential = read(`${name}__credential`);
+  if (credential !== undefined && credential.toLowerCase() !== "managedidentity") {
+    throw new ConfigError(`${name}__credential`, "only 'managedidentity' is supported");
+  }
+  const clientId = read(`${name}__clientId`) ?? (credential !== undefined ? env["AZURE_CLIENT_ID"] : undefined);
+  return { kind: "identity", settingName: name, tableServiceUri: uri.toString().replace(/\/+$/, ""), ...optionalProp("clientId", clientId) };
+}
+
+function deriveTableUri(accountName: string | undefined): string | undefined {
+  return accountName === undefined ? undefined : `https://${accountName}.table.core.windows.net`;
+}
+
+function parseUrl(setting: string, raw: string): URL {
+  try {
+    return new URL(raw);
+  } catch {
+    throw new ConfigError(setting, `'${raw}' is not a URL`);
+  }
+}
+
+function parseHttpsUrl(setting: string, raw: string): URL {
+  const url = parseUrl(setting, raw);
+  if (url.protocol !== "https:") throw new ConfigError(setting, "must be an https:// URL");
+  if (url.username !== "" || url.password !== "") throw new ConfigError(setting, "must not contain user info");
+  return url;
+}
+
+function parseTableName(raw: string): string {
+  // Azure Table names: 3-63 alphanumerics, starting with a letter.
+  if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(raw)) {
+    throw new ConfigError("STATE_TABLE", `'${raw}' is not a valid table name (3-63 letters or digits, starting with a letter)`);
+  }
+  return raw;
+}
+
+function parseInteger(setting: string, raw: string | undefined, fallback: number, min: number, max: number): number {
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(setting, `'${raw}' is not a whole number`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(setting, `must be between ${min} and ${max}`);
+  return value;
+}
+
+function parseStatuses(raw: string): ReadonlySet<RestoreSessionStatus> {
+  const known = new Set<string>(RESTORE_SESSION_STATUSES);
+  const statuses = splitList(raw);
+  if (statuses.length === 0) throw new ConfigError("ALERT_ON_STATUSES", "must list at least one status");
+  const unknown = statuses.find((s) => !known.has(s));
+  if (unknown !== undefined) {
+    throw new ConfigError("ALERT_ON_STATUSES", `'${unknown}' is not a restore session status (one of ${RESTORE_SESSION_STATUSES.join(", ")})`);
+  }
+  return new Set(statuses as RestoreSessionStatus[]);
+}
+
+function parseIsoTime(setting: string, raw: string): Date {
+  const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(raw) ? new Date(raw) : new Date(NaN);
+  if (Number.isNaN(time.getTime())) throw new ConfigError(setting, `'${raw}' is not an ISO 8601 time such as 2026-11-01T00:00:00Z`);
+  return time;
+}
+
+const DURATION_UNITS_IN_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `30m`, `24h`, `2d`, `90s`; `off` (or `0`) disables. */
+export function parseDuration(setting: string, raw: string): number | undefined {
+  if (raw === "off" || raw === "0") return undefined;
+  const match = /^(\d+)\s*([smhd])$/.exec(raw);
+  const unit = match?.[2];
+  if (!match || unit === undefined) throw new ConfigError(setting, `'${raw}' is not a duration such as 30m, 24h or 2d (or 'off')`);
+  return Number(match[1]) * (DURATION_UNITS_IN_MS[unit] as number);
+}
+
+function splitList(raw: string | undefined): string[] {
+  return (raw ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter((item) => item !== "");
+}

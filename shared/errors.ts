@@ -1,0 +1,40 @@
+/** A setting is missing or wrong: the operator's fault, fixed by changing configuration. */
+export class ConfigError extends Error {
+  constructor(
+    readonly setting: string,
+    problem: string,
+  ) {
+    super(`${setting} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+/** Microsoft Graph answered with an error, or could not be reached after retries. */
+export class GraphRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: number | undefined,
+    readonly code: string | undefined,
+    readonly requestUrl: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = "GraphRequestError";
+  }
+
+  /** 401/403: a permission or token problem that retrying will not fix. */
+  get isAuthFailure(): boolean {
+    return this.status === 401 || this.status === 403;
+  }
+}
+
+/** Anything thrown becomes an Error, so callers can rely on `.message`. */
+export function ensureErrorType(value: unknown): Error {
+  if (value instanceof Error) return value;
+  return new Error(typeof value === "string" ? value : `Non-error value thrown: ${JSON.stringify(value)}`);
+}
+
+/** Message of an unknown thrown value, on one line. */
+export function errorMessage(value: unknown): string {
+  return ensureErrorType(value).message.replace(/\s+/g, " ").trim();
+}
