@@ -10,7 +10,7 @@ export interface TestTls {
 
 /**
  * A self-signed certificate for localhost / 127.0.0.1, made once per folder. Node trusts it when
- * NODE_EXTRA_CA_CERTS points at certPath (set before the process starts: vitest.config.ts does it
+ * NODE_EXTRA_CA_CERTS points at certPath (set before the process starts: test/support/globalSetup.ts does it
  * for the test workers, scripts/local.ts for the app it starts), so the emulators speak real HTTPS.
  */
 export async function ensureTestTls(dir: string): Promise<TestTls> {
@@ -35,7 +35,7 @@ export async function ensureTestTls(dir: string): Promise<TestTls> {
   return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath };
 }
 
-/** The TLS material of the running test session (see vitest.config.ts). */
+/** The TLS material of the running test session (see test/support/globalSetup.ts). */
 export function loadTestTls(): TestTls {
   const certPath = process.env["NODE_EXTRA_CA_CERTS"];
   if (!certPath) throw new Error("NODE_EXTRA_CA_CERTS is not set: run the tests through vitest (vitest.config.ts makes the test certificate)");
