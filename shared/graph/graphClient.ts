@@ -1,0 +1,153 @@
+import {
+  AuthenticationHandler,
+  Client,
+  GraphError,
+  HTTPMessageHandler,
+  type AuthenticationProvider,
+} from "@microsoft/microsoft-graph-client";
+import type { TokenCredential } from "@azure/core-auth";
+import { GraphRequestError, errorMessage } from "../errors";
+import { RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
+
+export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+const API_VERSION = "v1.0";
+/**
+ * Without this header Graph serves evolvable enum members declared after `unknownFutureValue`
+ * (restoreSessionStatus `failed`!) as `unknownFutureValue`.
+ */
+const PREFER_HEADER = "include-unknown-enum-members";
+
+export interface GraphApiOptions {
+  /** GRAPH_ENDPOINT, e.g. https://graph.microsoft.com (no version). */
+  readonly endpoint: string;
+  readonly credential: TokenCredential;
+  readonly maxRetries: number;
+  readonly timeoutInMs: number;
+  readonly counters: GraphTrafficCounters;
+  readonly baseDelayInMs?: number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/** The few Graph calls restorewatch makes, over @microsoft/microsoft-graph-client. */
+export interface GraphApi {
+  /** GET a path under /v1.0 (`/solutions/...`) or an @odata.nextLink (absolute, or relative with or without the version). */
+  get(pathOrLink: string): Promise<unknown>;
+  post(path: string, body: unknown): Promise<unknown>;
+  /** Tenant id (`tid` claim) of the last token used, once a request was made. */
+  readonly tenantId: string | undefined;
+}
+
+export function createGraphApi(options: GraphApiOptions): GraphApi {
+  const endpoint = new URL(options.endpoint);
+  let tenantId: string | undefined;
+  // The SDK flattens errors thrown by the auth provider into a GraphError; keep ours to rethrow it intact.
+  let lastCredentialError: GraphRequestError | undefined;
+  const authProvider: AuthenticationProvider = {
+    async getAccessToken(): Promise<string> {
+      let token;
+      try {
+        token = await options.credential.getToken(GRAPH_SCOPE);
+      } catch (error) {
+        lastCredentialError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", GRAPH_SCOPE, { cause: error });
+        throw lastCredentialError;
+      }
+      if (!token) {
+        lastCredentialError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", GRAPH_SCOPE);
+        throw lastCredentialError;
+      }
+      tenantId = readTenantClaim(token.token) ?? tenantId;
+      return token.token;
+    },
+  };
+  const auth = new AuthenticationHandler(authProvider);
+  const retry = new RetryMiddleware({
+    maxRetries: options.maxRetries,
+    timeoutInMs: options.timeoutInMs,
+    counters: options.counters,
+    ...(options.baseDelayInMs !== undefined && { baseDelayInMs: options.baseDelayInMs }),
+    ...(options.sleep && { sleep: options.sleep }),
+  });
+  auth.setNext(retry);
+  retry.setNext(new HTTPMessageHandler());
+  const client = Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: endpoint.origin,
+    defaultVersion: API_VERSION,
+    // The SDK only attaches the token to Graph's own hosts unless told otherwise (emulators, relays).
+    ...(endpoint.hostname !== "graph.microsoft.com" && { customHosts: new Set([endpoint.hostname]) }),
+  });
+
+  const resolve = (pathOrLink: string): string => {
+    const url = resolveGraphUrl(endpoint, pathOrLink);
+    if (url.origin !== endpoint.origin) {
+      // Never send the token, or any request, off the configured Graph host.
+      throw new GraphRequestError(`Graph returned a link to another host (${url.host}); refusing to follow it`, undefined, "UnexpectedLink", url.origin);
+    }
+    return url.toString();
+  };
+
+  const call = async (url: string, send: () => Promise<unknown>): Promise<unknown> => {
+    try {
+      return await send();
+    } catch (error) {
+      if (error instanceof GraphError && error.code === "GraphRequestError" && lastCredentialError) throw lastCredentialError;
+      throw toGraphRequestError(error, url);
+    }
+  };
+
+  return {
+    get tenantId() {
+      return tenantId;
+    },
+    get(pathOrLink) {
+      const url = resolve(pathOrLink);
+      return call(url, () => client.api(url).header("Prefer", PREFER_HEADER).get());
+    },
+    post(path, body) {
+      const url = resolve(path);
+      return call(url, () => client.api(url).header("Prefer", PREFER_HEADER).post(body));
+    },
+  };
+}
+
+/**
+ * An @odata.nextLink may be absolute, or relative with or without the version segment (the docs
+ * show `/solutions/backupRestore/...` for artifact lists); a path we build is relative without it.
+ */
+export function resolveGraphUrl(endpoint: URL, pathOrLink: string): URL {
+  if (/^https?:\/\//i.test(pathOrLink)) return new URL(pathOrLink);
+  const path = pathOrLink.startsWith("/") ? pathOrLink : `/${pathOrLink}`;
+  const versioned = /^\/(v1\.0|beta)\//i.test(path) ? path : `/${API_VERSION}${path}`;
+  return new URL(endpoint.origin + versioned);
+}
+
+function toGraphRequestError(error: unknown, url: string): GraphRequestError {
+  if (error instanceof GraphRequestError) return error;
+  const path = new URL(url).pathname;
+  if (error instanceof GraphError) {
+    const status = error.statusCode > 0 ? error.statusCode : undefined;
+    const code = error.code ?? undefined;
+    const detail = error.message || code || "request failed";
+    const prefix = status !== undefined ? `Graph answered ${status}${code ? ` ${code}` : ""}` : "Graph request failed";
+    const hint =
+      status === 403
+        ? " (grant the app's managed identity the Microsoft Graph application permission BackupRestore-Restore.Read.All: restorewatch grant-graph-permission --principal-id <objectId>)"
+        : status === 401
+          ? " (the token was refused: check the managed identity and AZURE_CLIENT_ID)"
+          : "";
+    return new GraphRequestError(`${prefix} for ${path}: ${detail}${hint}`, status, code, url, { cause: error });
+  }
+  return new GraphRequestError(`Graph request failed for ${path}: ${errorMessage(error)}`, undefined, undefined, url, { cause: error });
+}
+
+/** The `tid` claim of a JWT access token, read without verification (we hold the token, we only need the tenant). */
+export function readTenantClaim(token: string): string | undefined {
+  const payload = token.split(".")[1];
+  if (!payload) return undefined;
+  try {
+    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { tid?: unknown };
+    return typeof claims.tid === "string" ? claims.tid : undefined;
+  } catch {
+    return undefined;
+  }
+}

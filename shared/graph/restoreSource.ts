@@ -1,0 +1,108 @@
+import { z } from "zod";
+import type { FailedArtifact, FailureDetail } from "../alerts/alert";
+import { GraphRequestError, errorMessage } from "../errors";
+import { MAX_DETAIL_JSON_CHARS } from "../state/entities";
+import type { GraphApi } from "./graphClient";
+import { WORKLOADS, parseRestoreSession, type RestoreSession } from "./restoreSession";
+
+export const RESTORE_SESSIONS_PATH = "/solutions/backupRestore/restoreSessions";
+
+/** One page of the restore session listing: valid sessions, and items skipped with the reason. */
+export interface SessionPage {
+  readonly sessions: readonly RestoreSession[];
+  readonly skipped: readonly { readonly id: string | undefined; readonly reason: string }[];
+}
+
+const collectionPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().min(1).nullish() }).passthrough();
+
+/** Every page of a Graph collection, following @odata.nextLink as given. A malformed page fails the listing. */
+export async function* listPages(api: GraphApi, path: string): AsyncGenerator<readonly unknown[]> {
+  let next: string | undefined = path;
+  const seen = new Set<string>();
+  while (next !== undefined) {
+    if (seen.has(next)) throw new GraphRequestError(`Graph returned the same nextLink twice for ${path}; stopping to avoid a loop`, undefined, "PagingLoop", next);
+    seen.add(next);
+    const body = await api.get(next);
+    const page = collectionPage.safeParse(body);
+    if (!page.success) {
+      throw new GraphRequestError(`Graph returned a malformed page for ${path} (expected {"value": [...]})`, undefined, "MalformedPage", next);
+    }
+    yield page.data.value;
+    next = page.data["@odata.nextLink"] ?? undefined;
+  }
+}
+
+/** Lists restore sessions page by page, validating each item; a bad item is skipped, never fatal. */
+export async function* listRestoreSessions(api: GraphApi): AsyncGenerator<SessionPage> {
+  for await (const items of listPages(api, RESTORE_SESSIONS_PATH)) {
+    const sessions: RestoreSession[] = [];
+    const skipped: { id: string | undefined; reason: string }[] = [];
+    for (const item of items) {
+      const parsed = parseRestoreSession(item);
+      if (parsed.ok) sessions.push(parsed.session);
+      else skipped.push({ id: parsed.id, reason: parsed.reason });
+    }
+    yield { sessions, skipped };
+  }
+}
+
+const artifactSchema = z
+  .object({
+    id: z.string().min(1),
+    status: z.string().nullish(),
+    destinationType: z.string().nullish(),
+    error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
+    restorePoint: z.object({ protectionDateTime: z.string().nullish() }).passthrough().nullish(),
+    restoredFolderName: z.string().nullish(),
+    restoredSiteName: z.string().nullish(),
+    restoredSiteWebUrl: z.string().nullish(),
+  })
+  .passthrough();
+
+/** Longest error message kept per artifact; Graph's are a sentence, anything longer is noise. */
+const MAX_MESSAGE_CHARS = 2000;
+
+/**
+ * The failed artifacts of a session from its type-specific collection (all pages). Never throws:
+ * a session whose artifacts can't be fetched is alerted with the detail marked unavailable.
+ */
+export async function fetchFailureDetail(api: GraphApi, session: RestoreSession): Promise<FailureDetail> {
+  const workload = WORKLOADS[session.workload];
+  const path = `/solutions/backupRestore/${workload.sessionsCollection}/${encodeURIComponent(session.id)}/${workload.artifactsCollection}`;
+  const failedArtifacts: FailedArtifact[] = [];
+  let omittedCount = 0;
+  let jsonChars = 2;
+  try {
+    for await (const items of listPages(api, path)) {
+      for (const item of items) {
+        const parsed = artifactSchema.safeParse(item);
+        if (!parsed.success || parsed.data.status !== "failed") continue;
+        const artifact = toFailedArtifact(parsed.data);
+        const size = JSON.stringify(artifact).length + 1;
+        if (jsonChars + size > MAX_DETAIL_JSON_CHARS) {
+          omittedCount++;
+          continue;
+        }
+        jsonChars += size;
+        failedArtifacts.push(artifact);
+      }
+    }
+  } catch (error) {
+    return { available: false, reason: errorMessage(error) };
+  }
+  return { available: true, failedArtifacts, omittedCount };
+}
+
+function toFailedArtifact(raw: z.infer<typeof artifactSchema>): FailedArtifact {
+  const name = raw.restoredFolderName ?? raw.restoredSiteName ?? undefined;
+  const message = raw.error?.message ?? undefined;
+  return {
+    id: raw.id,
+    ...(name && { name }),
+    ...(raw.restoredSiteWebUrl && { webUrl: raw.restoredSiteWebUrl }),
+    ...(raw.error?.code && { errorCode: raw.error.code }),
+    ...(message && { errorMessage: message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message }),
+    ...(raw.restorePoint?.protectionDateTime && { restorePointDateTime: raw.restorePoint.protectionDateTime }),
+    ...(raw.destinationType && { destinationType: raw.destinationType }),
+  };
+}

@@ -1,0 +1,51 @@
+import type { TokenCredential } from "@azure/core-auth";
+import { ManagedIdentityCredential } from "@azure/identity";
+import type { AlertChannel } from "../channels/channel";
+import type { Config } from "../config/config";
+import { createGraphApi } from "../graph/graphClient";
+import type { GraphTrafficCounters } from "../graph/retryMiddleware";
+import { createAppCredential } from "../identity";
+import { createStateTableClient, newTableCounters } from "../state/tableClient";
+import type { Logger } from "./logger";
+import type { PollDeps } from "./poll";
+
+export interface CreatePollDepsOptions {
+  readonly config: Config;
+  readonly log: Logger;
+  readonly channels: readonly AlertChannel[];
+  /** The app's credential; by default from AZURE_CLIENT_ID (managed identity) or DefaultAzureCredential. */
+  readonly credential?: TokenCredential;
+  readonly now?: () => Date;
+  /** First Graph retry delay when no Retry-After is given (tests shorten it). */
+  readonly graphBaseDelayInMs?: number;
+}
+
+/** Builds the parts of a run from configuration: the one composition root for the function, the CLI and tests. */
+export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
+  const { config } = options;
+  const credential = options.credential ?? createAppCredential(config.identity.clientId);
+  const graphCounters: GraphTrafficCounters = { requests: 0, bytesRead: 0, throttled: 0 };
+  const tableCounters = newTableCounters();
+  const connection = config.state.connection;
+  const storageCredential = (): TokenCredential =>
+    connection.kind === "identity" && connection.clientId && connection.clientId !== config.identity.clientId
+      ? new ManagedIdentityCredential({ clientId: connection.clientId })
+      : credential;
+  return {
+    config,
+    log: options.log,
+    channels: options.channels,
+    graphCounters,
+    tableCounters,
+    graph: createGraphApi({
+      endpoint: config.graph.endpoint,
+      credential,
+      maxRetries: config.graph.maxRetries,
+      timeoutInMs: config.graph.timeoutInMs,
+      counters: graphCounters,
+      ...(options.graphBaseDelayInMs !== undefined && { baseDelayInMs: options.graphBaseDelayInMs }),
+    }),
+    table: createStateTableClient(connection, config.state.tableName, storageCredential),
+    ...(options.now && { now: options.now }),
+  };
+}

@@ -1,0 +1,110 @@
+import type { AlertKind } from "../alerts/alert";
+import { IN_FLIGHT_STATUSES, type RestoreSession, type RestoreSessionStatus } from "../graph/restoreSession";
+import type { SessionRecord, StoredSessionRecord } from "../state/sessionRecord";
+
+export interface DetectRules {
+  readonly alertOn: ReadonlySet<RestoreSessionStatus>;
+  readonly now: Date;
+  /** First run against an empty state: record a baseline, alert only on what completed after baselineSince. */
+  readonly baseline: boolean;
+  readonly baselineSince?: Date;
+  readonly stuckAfterInMs?: number;
+  readonly repeatAfterInMs?: number;
+}
+
+export interface AlertIntent {
+  readonly kind: AlertKind;
+  readonly status: RestoreSessionStatus;
+  /** For reminders: which one (1, 2, ...), part of the alert id. */
+  readonly sequence?: number;
+}
+
+/** What one run decided about one session: the record to write and the alerts to record with it. */
+export interface SessionChange {
+  readonly session: RestoreSession;
+  /** The stored record and its ETag, or undefined for a session seen for the first time. */
+  readonly previous?: StoredSessionRecord;
+  readonly next: SessionRecord;
+  readonly alerts: readonly AlertIntent[];
+}
+
+/**
+ * Compares one observed session with what was stored. Pure: returns undefined when nothing needs
+ * writing. Alerting is once per alertable status reached (the alert id includes the status), once
+ * for being stuck, and once per reminder.
+ */
+export function detectSessionChange(session: RestoreSession, previous: StoredSessionRecord | undefined, rules: DetectRules): SessionChange | undefined {
+  const prior = previous?.record;
+  const nowIso = rules.now.toISOString();
+  const statusChanged = prior?.status !== session.status;
+  const alerts: AlertIntent[] = [];
+
+  let next: SessionRecord = {
+    ...(prior ?? {}),
+    id: session.id,
+    status: session.status,
+    workload: session.workload,
+    ...(session.completedDateTime && { completedDateTime: session.completedDateTime }),
+  };
+  if (statusChanged) {
+    // A new status starts a new alerting cycle: reminders and acknowledgement belong to the old one.
+    next = withoutKeys(next, ["lastAlertedAt", "remindersSent", "acknowledgedAt"]);
+  }
+
+  // In-flight clock for stuck alerts. Seen in flight on first sight: trust Graph's last modification.
+  if (IN_FLIGHT_STATUSES.has(session.status)) {
+    if (!prior?.inFlightSince) {
+      const since = prior ? nowIso : (session.lastModifiedDateTime ?? session.createdDateTime ?? nowIso);
+      next = { ...next, inFlightSince: since };
+    }
+  } else if (prior?.inFlightSince) {
+    next = withoutKeys(next, ["inFlightSince"]);
+  }
+
+  if (rules.alertOn.has(session.status) && statusChanged && shouldAlertOnArrival(session, prior, rules)) {
+    alerts.push({ kind: "status", status: session.status });
+    next = { ...next, lastAlertedAt: nowIso };
+  }
+
+  const stuckAfter = rules.stuckAfterInMs;
+  if (!rules.baseline && stuckAfter !== undefined && IN_FLIGHT_STATUSES.has(session.status) && !next.stuckAlertedAt && next.inFlightSince) {
+    if (rules.now.getTime() - Date.parse(next.inFlightSince) >= stuckAfter) {
+      alerts.push({ kind: "stuck", status: session.status });
+      next = { ...next, stuckAlertedAt: nowIso };
+    }
+  }
+
+  const repeatAfter = rules.repeatAfterInMs;
+  if (repeatAfter !== undefined && !statusChanged && prior && rules.alertOn.has(session.status) && prior.lastAlertedAt && !prior.acknowledgedAt) {
+    if (rules.now.getTime() - Date.parse(prior.lastAlertedAt) >= repeatAfter) {
+      const sequence = (prior.remindersSent ?? 0) + 1;
+      alerts.push({ kind: "reminder", status: session.status, sequence });
+      next = { ...next, lastAlertedAt: nowIso, remindersSent: sequence };
+    }
+  }
+
+  if (prior && alerts.length === 0 && sameRecord(prior, next)) return undefined;
+  return { session, ...(previous && { previous }), next, alerts };
+}
+
+function shouldAlertOnArrival(session: RestoreSession, prior: SessionRecord | undefined, rules: DetectRules): boolean {
+  if (prior) return true;
+  if (!rules.baseline) return true;
+  // Baseline run: only what completed after the operator's chosen time.
+  const since = rules.baselineSince;
+  if (!since) return false;
+  const completed = session.completedDateTime ?? session.lastModifiedDateTime;
+  return completed !== undefined && Date.parse(completed) >= since.getTime();
+}
+
+function sameRecord(a: SessionRecord, b: SessionRecord): boolean {
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]) as Set<keyof SessionRecord>;
+  for (const key of keys) if (a[key] !== b[key]) return false;
+  return true;
+}
+
+function withoutKeys(record: SessionRecord, keys: readonly (keyof SessionRecord)[]): SessionRecord {
+  const copy: Record<string, unknown> = { ...record };
+  for (const key of keys) delete copy[key];
+  return copy as unknown as SessionRecord;
+}

@@ -1,0 +1,244 @@
+import { randomUUID } from "node:crypto";
+import type { TableClient } from "@azure/data-tables";
+import { alertId, type Alert } from "../alerts/alert";
+import type { AlertChannel } from "../channels/channel";
+import { deliverPending, initialDeliveries, type DeliverySummary } from "../channels/deliver";
+import type { Config } from "../config/config";
+import { GraphRequestError, errorMessage } from "../errors";
+import type { GraphApi } from "../graph/graphClient";
+import type { GraphTrafficCounters } from "../graph/retryMiddleware";
+import { fetchFailureDetail, listRestoreSessions, type SessionPage } from "../graph/restoreSource";
+import { Outbox } from "../state/outbox";
+import { RunMetaStore, type RunMeta } from "../state/runMeta";
+import { SilenceStore, matchingSilence } from "../state/silences";
+import { StateStore, type ChangeToRecord } from "../state/stateStore";
+import type { StoredSessionRecord } from "../state/sessionRecord";
+import { ensureTable, type TableTrafficCounters } from "../state/tableClient";
+import { detectSessionChange, type DetectRules, type SessionChange } from "./detect";
+import type { Logger } from "./logger";
+
+/** Everything a run needs, built by the function, the CLI, the local host or a test. */
+export interface PollDeps {
+  readonly config: Config;
+  readonly graph: GraphApi;
+  readonly table: TableClient;
+  readonly channels: readonly AlertChannel[];
+  readonly log: Logger;
+  readonly graphCounters: GraphTrafficCounters;
+  readonly tableCounters: TableTrafficCounters;
+  readonly now?: () => Date;
+}
+
+export interface PollOptions {
+  /** Change no state and send nothing; report the alerts that would be recorded. */
+  readonly dryRun?: boolean;
+  /** Skip the delivery step (the outbox keeps the alerts for the next run). */
+  readonly skipDelivery?: boolean;
+}
+
+export interface PollSummary {
+  readonly runId: string;
+  readonly tenantId: string;
+  readonly baseline: boolean;
+  readonly dryRun: boolean;
+  readonly sessionsSeen: number;
+  readonly skipped: number;
+  /** Sessions whose stored state changed (status transitions, first sightings, stuck/reminder bookkeeping). */
+  readonly transitions: number;
+  readonly alertsRecorded: number;
+  readonly alerts: readonly Alert[];
+  readonly deferred: number;
+  readonly forgotten: number;
+  readonly delivery?: DeliverySummary;
+  readonly graphRequests: number;
+  readonly tableTransactions: number;
+  readonly durationMs: number;
+}
+
+const DETAIL_FETCH_CONCURRENCY = 4;
+const PRUNE_INTERVAL_IN_MS = 24 * 3_600_000;
+
+/**
+ * One run: list sessions page by page and compare each with the stored state; fetch failure detail
+ * for the sessions to alert; write state changes and alert records together; then deliver the outbox.
+ * No state is written unless the whole listing succeeded.
+ */
+export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promise<PollSummary> {
+  const started = Date.now();
+  const now = deps.now?.() ?? new Date();
+  const runId = `${now.toISOString().replace(/[-:.]/g, "").slice(0, 15)}-${randomUUID().slice(0, 8)}`;
+  const { config, graph, log } = deps;
+  const dryRun = options.dryRun ?? false;
+  const graphStart = deps.graphCounters.requests;
+  const tableStart = deps.tableCounters.transactions;
+
+  const pages = listRestoreSessions(graph);
+  let first: IteratorResult<SessionPage>;
+  try {
+    // The first page fetches the token, which names the tenant (the state partition).
+    first = await pages.next();
+  } catch (error) {
+    const knownTenant = config.graph.tenantId ?? graph.tenantId;
+    if (!dryRun && knownTenant) await recordFailedRun(deps, knownTenant, now, error);
+    throw error;
+  }
+  const tenantId = config.graph.tenantId ?? graph.tenantId;
+  if (!tenantId) throw new GraphRequestError("cannot tell the tenant id: the Graph token has no 'tid' claim; set GRAPH_TENANT_ID", undefined, "NoTenant", "");
+
+  if (!dryRun) await ensureTable(deps.table);
+  const metaStore = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
+  const { meta } = await metaStore.read().catch(ignoreMissingTable<{ meta: RunMeta }>(dryRun, { meta: { consecutiveFailures: 0 } }));
+  try {
+    const stateStore = new StateStore(deps.table, tenantId, deps.tableCounters);
+    const stored = await stateStore.readSessions().catch(ignoreMissingTable(dryRun, new Map<string, StoredSessionRecord>()));
+    const baseline = meta.baselineAt === undefined;
+    const rules: DetectRules = {
+      alertOn: config.alerting.onStatuses,
+      now,
+      baseline,
+      ...(config.alerting.baselineSince && { baselineSince: config.alerting.baselineSince }),
+      ...(config.alerting.stuckAfterInMs !== undefined && { stuckAfterInMs: config.alerting.stuckAfterInMs }),
+      ...(config.alerting.repeatAfterInMs !== undefined && { repeatAfterInMs: config.alerting.repeatAfterInMs }),
+    };
+
+    const changes: SessionChange[] = [];
+    const seen = new Set<string>();
+    let sessionsSeen = 0;
+    let skipped = 0;
+    let unidentifiedSkips = 0;
+    const handlePage = (page: SessionPage): void => {
+      for (const session of page.sessions) {
+        sessionsSeen++;
+        seen.add(session.id);
+        const change = detectSessionChange(session, stored.get(session.id), rules);
+        if (change) changes.push(change);
+      }
+      for (const item of page.skipped) {
+        skipped++;
+        if (item.id === undefined) unidentifiedSkips++;
+        else seen.add(item.id);
+        log.warn(`skipped restore session ${item.id ?? "(no id)"}: ${item.reason}; its stored state is left as it was`);
+      }
+    };
+    if (!first.done) handlePage(first.value);
+    for await (const page of pages) handlePage(page);
+
+    // Sessions Graph no longer lists are forgotten, unless an unreadable item might have been one of them.
+    const gone = unidentifiedSkips > 0 ? [] : [...stored.values()].filter((s) => !seen.has(s.record.id));
+    const silences = changes.some((c) => c.alerts.length > 0) ? await new SilenceStore(deps.table, tenantId, deps.tableCounters).active(now).catch(ignoreMissingTable(dryRun, [])) : [];
+    const toRecord = await mapConcurrent(changes, DETAIL_FETCH_CONCURRENCY, async (change): Promise<ChangeToRecord> => {
+      if (change.alerts.length === 0) return { change, alerts: [] };
+      const detail = await fetchFailureDetail(graph, change.session);
+      const silence = matchingSilence(silences, change.session);
+      const alerts = change.alerts.map((intent): Alert => ({
+        id: alertId(change.session.id, intent.kind, intent.status, intent.sequence),
+        tenantId,
+        kind: intent.kind,
+        status: intent.status,
+        session: change.session,
+        detail,
+        recordedAt: now.toISOString(),
+        runId,
+        ...(silence && { silencedBy: `silence ${silence.id} until ${silence.until}${silence.comment ? ` (${silence.comment})` : ""}` }),
+      }));
+      return { change, alerts };
+    });
+
+    const intended = toRecord.flatMap((item) => item.alerts);
+    for (const alert of intended) {
+      const detail = alert.detail.available ? `${alert.detail.failedArtifacts.length + alert.detail.omittedCount} failed artifact(s)` : `detail unavailable: ${alert.detail.reason}`;
+      log.info(`${dryRun ? "would alert" : "alert"}: id=${alert.id} session=${alert.session.id} workload=${alert.session.workload} kind=${alert.kind} status=${alert.status} ${detail}${alert.silencedBy ? ` silenced by ${alert.silencedBy}` : ""}`);
+    }
+
+    const base = { runId, tenantId, baseline, dryRun, sessionsSeen, skipped, transitions: changes.length };
+    if (dryRun) {
+      return { ...base, alertsRecorded: 0, alerts: intended, deferred: 0, forgotten: 0, ...counts(deps, graphStart, tableStart, started) };
+    }
+
+    const result = await stateStore.record(toRecord, initialDeliveries(deps.channels), gone);
+    for (const id of result.deferred) log.warn(`session ${id}: another run changed its state first; re-evaluated next run`);
+    const succeeded: RunMeta = { ...withoutError(meta), baselineAt: meta.baselineAt ?? now.toISOString(), lastRunAt: now.toISOString(), lastSuccessAt: now.toISOString(), consecutiveFailures: 0 };
+    await metaStore.write(succeeded);
+
+    const outbox = new Outbox(deps.table, tenantId, deps.tableCounters);
+    const delivery = options.skipDelivery
+      ? undefined
+      : await deliverPending({ outbox, channels: deps.channels, now, maxAttempts: config.channels.maxAttempts, log: (line) => log.info(line) });
+    if (!meta.lastPrunedAt || now.getTime() - Date.parse(meta.lastPrunedAt) >= PRUNE_INTERVAL_IN_MS) {
+      const pruned = await outbox.pruneFinished(new Date(now.getTime() - config.state.retentionInMs));
+      if (pruned > 0) log.info(`pruned ${pruned} finished alert record(s) older than the retention period`);
+      await metaStore.write({ ...succeeded, lastPrunedAt: now.toISOString() });
+    }
+    return {
+      ...base,
+      alertsRecorded: result.alertsRecorded.length,
+      alerts: result.alertsRecorded,
+      deferred: result.deferred.length,
+      forgotten: result.forgotten,
+      ...(delivery && { delivery }),
+      ...counts(deps, graphStart, tableStart, started),
+    };
+  } catch (error) {
+    if (!dryRun) await recordFailedRun(deps, tenantId, now, error);
+    throw error;
+  }
+}
+
+/** Counts a failed run in the meta row (restarts must not reset the count). Best effort: the run's own error wins. */
+async function recordFailedRun(deps: PollDeps, tenantId: string, now: Date, error: unknown): Promise<void> {
+  try {
+    await ensureTable(deps.table);
+    const store = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
+    const { meta } = await store.read();
+    await store.write({ ...meta, lastRunAt: now.toISOString(), consecutiveFailures: meta.consecutiveFailures + 1, lastError: errorMessage(error).slice(0, 1000) });
+  } catch (metaError) {
+    deps.log.error(`could not record the failed run: ${errorMessage(metaError)}`);
+  }
+}
+
+/** The one-line summary logged per run. */
+export function formatSummary(summary: PollSummary): string {
+  const delivery = summary.delivery
+    ? ` delivered=${summary.delivery.alertsDelivered} retrying=${summary.delivery.alertsRetrying} deadLettered=${summary.delivery.alertsDeadLettered}`
+    : "";
+  return (
+    `restorewatch run ${summary.runId}${summary.dryRun ? " (dry run)" : ""}${summary.baseline ? " (baseline)" : ""}: tenant=${summary.tenantId} ` +
+    `sessions=${summary.sessionsSeen} skipped=${summary.skipped} transitions=${summary.transitions} alertsRecorded=${summary.alertsRecorded} ` +
+    `deferred=${summary.deferred} forgotten=${summary.forgotten}${delivery} graphRequests=${summary.graphRequests} ` +
+    `tableTransactions=${summary.tableTransactions} durationMs=${summary.durationMs}`
+  );
+}
+
+function withoutError(meta: RunMeta): RunMeta {
+  const { lastError: _lastError, ...rest } = meta;
+  return rest;
+}
+
+function counts(deps: PollDeps, graphStart: number, tableStart: number, started: number) {
+  return {
+    graphRequests: deps.graphCounters.requests - graphStart,
+    tableTransactions: deps.tableCounters.transactions - tableStart,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** A dry run against a table that does not exist yet reads as empty state. */
+function ignoreMissingTable<T>(dryRun: boolean, empty: T): (error: unknown) => T {
+  return (error) => {
+    if (dryRun && typeof error === "object" && error !== null && (error as { statusCode?: number }).statusCode === 404) return empty;
+    throw error;
+  };
+}
+
+async function mapConcurrent<T, R>(items: readonly T[], limit: number, map: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await map(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

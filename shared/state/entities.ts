@@ -1,0 +1,116 @@
+import type { TableEntity } from "@azure/data-tables";
+import type { Alert, FailureDetail } from "../alerts/alert";
+import type { ChannelDelivery } from "../channels/channel";
+import type { RestoreSession } from "../graph/restoreSession";
+import type { SessionRecord } from "./sessionRecord";
+
+/**
+ * Row layout of the state table. One partition per tenant holds everything about it, so a session's
+ * state change and the alert it raises can be written in one entity-group transaction.
+ */
+export const ROW_PREFIX = { session: "session_", alert: "alert_", silence: "silence_", meta: "meta_" } as const;
+
+/** OData filter for the rows of one kind within a partition (prefix range: '_' is followed by '`'). */
+export function rowRangeFilter(prefix: string, partitionKey: string): string {
+  const upper = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+  return `PartitionKey eq '${escapeOData(partitionKey)}' and RowKey ge '${prefix}' and RowKey lt '${upper}'`;
+}
+
+export function escapeOData(value: string): string {
+  return value.replace(/'/g, "''");
+}
+
+// A string property holds at most 64 KiB (32K UTF-16 characters); JSON that can be longer is split.
+const CHUNK_CHARS = 30_000;
+// An entity is at most 1 MiB, strings counted as UTF-16: 12 chunks (~720 KB) leave room for the rest.
+const MAX_CHUNKS = 12;
+
+export type SessionEntity = TableEntity<Omit<SessionRecord, "id">>;
+
+export function sessionToEntity(tenantId: string, record: SessionRecord): SessionEntity {
+  const { id, ...rest } = record;
+  return { partitionKey: tenantId, rowKey: ROW_PREFIX.session + id, ...dropUndefined(rest) };
+}
+
+export function entityToSession(entity: Record<string, unknown>): SessionRecord {
+  const rowKey = String(entity["rowKey"]);
+  const record: Record<string, unknown> = { id: rowKey.slice(ROW_PREFIX.session.length) };
+  for (const key of ["status", "workload", "completedDateTime", "inFlightSince", "stuckAlertedAt", "lastAlertedAt", "acknowledgedAt"] as const) {
+    if (typeof entity[key] === "string") record[key] = entity[key];
+  }
+  if (typeof entity["remindersSent"] === "number") record["remindersSent"] = entity["remindersSent"];
+  return record as unknown as SessionRecord;
+}
+
+/**
+ * Alert row: kind, status, sessionId, runId, recordedAt, `pending` (true while any channel still has
+ * to deliver it: the outbox query), silencedBy, session (JSON), deliveries (JSON, per channel),
+ * detailAvailable/detailReason/omittedCount and the failed artifacts as JSON in detail0..detailN.
+ */
+export function alertToEntity(alert: Alert, deliveries: Readonly<Record<string, ChannelDelivery>>): TableEntity<Record<string, unknown>> {
+  const base = {
+    partitionKey: alert.tenantId,
+    rowKey: ROW_PREFIX.alert + alert.id,
+    kind: alert.kind,
+    status: alert.status,
+    sessionId: alert.session.id,
+    runId: alert.runId,
+    recordedAt: alert.recordedAt,
+    pending: Object.values(deliveries).some((d) => d.state === "pending" || d.state === "retrying"),
+    ...(alert.silencedBy !== undefined && { silencedBy: alert.silencedBy }),
+    session: JSON.stringify(alert.session),
+    deliveries: JSON.stringify(deliveries),
+    detailAvailable: alert.detail.available,
+  };
+  if (!alert.detail.available) return { ...base, detailReason: alert.detail.reason };
+  const chunks = chunkJson(JSON.stringify(alert.detail.failedArtifacts));
+  return { ...base, omittedCount: alert.detail.omittedCount, ...chunks };
+}
+
+export interface StoredAlert {
+  readonly alert: Alert;
+  readonly deliveries: Readonly<Record<string, ChannelDelivery>>;
+  readonly etag: string;
+}
+
+export function entityToAlert(entity: Record<string, unknown> & { etag?: string }): StoredAlert {
+  const rowKey = String(entity["rowKey"]);
+  let detail: FailureDetail;
+  if (entity["detailAvailable"] === true) {
+    let json = "";
+    for (let i = 0; typeof entity[`detail${i}`] === "string"; i++) json += entity[`detail${i}`] as string;
+    detail = { available: true, failedArtifacts: json === "" ? [] : JSON.parse(json), omittedCount: Number(entity["omittedCount"] ?? 0) };
+  } else {
+    detail = { available: false, reason: String(entity["detailReason"] ?? "unknown") };
+  }
+  const alert: Alert = {
+    id: rowKey.slice(ROW_PREFIX.alert.length),
+    tenantId: String(entity["partitionKey"]),
+    kind: entity["kind"] as Alert["kind"],
+    status: entity["status"] as Alert["status"],
+    session: JSON.parse(String(entity["session"])) as RestoreSession,
+    detail,
+    recordedAt: String(entity["recordedAt"]),
+    runId: String(entity["runId"]),
+    ...(typeof entity["silencedBy"] === "string" && { silencedBy: entity["silencedBy"] }),
+  };
+  return { alert, deliveries: JSON.parse(String(entity["deliveries"] ?? "{}")), etag: String(entity.etag ?? "*") };
+}
+
+/** Largest failed-artifact JSON an alert row may carry (the renderers cap lists far below this). */
+export const MAX_DETAIL_JSON_CHARS = CHUNK_CHARS * MAX_CHUNKS;
+
+function chunkJson(json: string): Record<`detail${number}`, string> {
+  const chunks: Record<`detail${number}`, string> = {};
+  for (let i = 0; i * CHUNK_CHARS < json.length; i++) chunks[`detail${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+  return chunks;
+}
+
+/** Rough serialized size of an entity in a batch request (strings count as UTF-16 on the service). */
+export function estimateEntityBytes(entity: object): number {
+  return JSON.stringify(entity).length * 2 + 512;
+}
+
+function dropUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

@@ -1,0 +1,75 @@
+import type { TableClient } from "@azure/data-tables";
+import type { ChannelDelivery } from "../channels/channel";
+import { ROW_PREFIX, entityToAlert, escapeOData, rowRangeFilter, type StoredAlert } from "./entities";
+import { isRestError, type TableTrafficCounters } from "./tableClient";
+
+/** The alert records of a tenant: what is still to be delivered, and delivery bookkeeping. */
+export class Outbox {
+  constructor(
+    private readonly table: TableClient,
+    private readonly tenantId: string,
+    private readonly counters: TableTrafficCounters,
+  ) {}
+
+  /** Alerts that some channel has not delivered yet (pending or retrying), oldest first. */
+  async listPending(): Promise<StoredAlert[]> {
+    return this.query(`${rowRangeFilter(ROW_PREFIX.alert, this.tenantId)} and pending eq true`);
+  }
+
+  /** Every alert record (the `status` command), optionally only those recorded after a time. */
+  async listAll(): Promise<StoredAlert[]> {
+    return this.query(rowRangeFilter(ROW_PREFIX.alert, this.tenantId));
+  }
+
+  async get(alertId: string): Promise<StoredAlert | undefined> {
+    this.counters.pointOperations++;
+    try {
+      return entityToAlert(await this.table.getEntity<Record<string, unknown>>(this.tenantId, ROW_PREFIX.alert + alertId));
+    } catch (error) {
+      if (isRestError(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Writes new delivery states (merge, ETag-conditional). Returns false when another run updated the
+   * record first; the caller leaves it for the next run rather than overwrite that run's outcome.
+   */
+  async updateDeliveries(stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>): Promise<boolean> {
+    const pending = Object.values(deliveries).some((d) => d.state === "pending" || d.state === "retrying");
+    this.counters.pointOperations++;
+    try {
+      await this.table.updateEntity(
+        { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + stored.alert.id, deliveries: JSON.stringify(deliveries), pending },
+        "Merge",
+        { etag: stored.etag },
+      );
+      return true;
+    } catch (error) {
+      if (isRestError(error, 412, 404)) return false;
+      throw error;
+    }
+  }
+
+  /** Deletes finished alert records recorded before `cutoff` (retention). */
+  async pruneFinished(cutoff: Date): Promise<number> {
+    const old = await this.query(`${rowRangeFilter(ROW_PREFIX.alert, this.tenantId)} and pending eq false and recordedAt lt '${escapeOData(cutoff.toISOString())}'`);
+    let pruned = 0;
+    for (let start = 0; start < old.length; start += 100) {
+      const batch = old.slice(start, start + 100);
+      this.counters.transactions++;
+      await this.table.submitTransaction(batch.map((s) => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id }]));
+      pruned += batch.length;
+    }
+    return pruned;
+  }
+
+  private async query(filter: string): Promise<StoredAlert[]> {
+    const alerts: StoredAlert[] = [];
+    for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) {
+      this.counters.queryPages++;
+      for (const entity of page) alerts.push(entityToAlert(entity));
+    }
+    return alerts.sort((a, b) => a.alert.recordedAt.localeCompare(b.alert.recordedAt) || a.alert.id.localeCompare(b.alert.id));
+  }
+}

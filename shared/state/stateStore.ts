@@ -1,0 +1,199 @@
+import type { TableClient, TransactionAction } from "@azure/data-tables";
+import type { Alert } from "../alerts/alert";
+import type { ChannelDelivery } from "../channels/channel";
+import type { SessionChange } from "../pipeline/detect";
+import {
+  ROW_PREFIX,
+  alertToEntity,
+  entityToSession,
+  estimateEntityBytes,
+  rowRangeFilter,
+  sessionToEntity,
+} from "./entities";
+import type { StoredSessionRecord } from "./sessionRecord";
+import { isRestError, type TableTrafficCounters } from "./tableClient";
+
+/** A session change with the alert records it raises: written together or not at all. */
+export interface ChangeToRecord {
+  readonly change: SessionChange;
+  readonly alerts: readonly Alert[];
+}
+
+export interface RecordResult {
+  /** Session rows written (inserted, updated). */
+  readonly sessionsWritten: number;
+  /** Alerts that this run recorded (committed). */
+  readonly alertsRecorded: readonly Alert[];
+  /** Changes not written because another run changed the same rows first; the next run re-evaluates them. */
+  readonly deferred: readonly string[];
+  readonly forgotten: number;
+}
+
+// Entity-group transactions: at most 100 operations and 4 MiB of payload.
+const MAX_BATCH_OPERATIONS = 100;
+const MAX_BATCH_BYTES = 3_500_000;
+
+/** Session state and alert records of one tenant partition. */
+export class StateStore {
+  constructor(
+    private readonly table: TableClient,
+    private readonly tenantId: string,
+    private readonly counters: TableTrafficCounters,
+  ) {}
+
+  /** Every stored session record, page by page (1,000 rows a request). */
+  async readSessions(): Promise<Map<string, StoredSessionRecord>> {
+    const records = new Map<string, StoredSessionRecord>();
+    const pages = this.table
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: rowRangeFilter(ROW_PREFIX.session, this.tenantId) } })
+      .byPage({ maxPageSize: 1000 });
+    for await (const page of pages) {
+      this.counters.queryPages++;
+      for (const entity of page) {
+        const record = entityToSession(entity);
+        records.set(record.id, { record, etag: String(entity.etag) });
+      }
+    }
+    return records;
+  }
+
+  /**
+   * Writes each change with its alerts in one transaction (ETag-conditional update, or insert for a
+   * new session; alert rows are inserts with deterministic keys). Groups are packed into transactions
+   * of up to 100 operations. A transaction that conflicts with another run is split, and only the
+   * groups that really conflict are deferred, so an alert is recorded once or not at all.
+   */
+  async record(changes: readonly ChangeToRecord[], deliveries: Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
+    const groups = changes.map((item) => this.toGroup(item, deliveries));
+    const committed: Group[] = [];
+    const deferred: string[] = [];
+    for (const batch of packBatches(groups)) {
+      if (await this.trySubmit(batch.flatMap((g) => g.actions))) {
+        committed.push(...batch);
+        continue;
+      }
+      for (const group of batch) {
+        const outcome = await this.submitGroupResolvingConflicts(group);
+        if (outcome === "deferred") deferred.push(group.item.change.session.id);
+        else committed.push(outcome);
+      }
+    }
+    const forgotten = await this.forget(forget);
+    return {
+      sessionsWritten: committed.length,
+      alertsRecorded: committed.flatMap((g) => g.item.alerts),
+      deferred,
+      forgotten,
+    };
+  }
+
+  private toGroup(item: ChangeToRecord, deliveries: Readonly<Record<string, ChannelDelivery>>): Group {
+    const { change } = item;
+    const sessionEntity = sessionToEntity(this.tenantId, change.next);
+    const sessionAction: TransactionAction = change.previous
+      ? ["update", sessionEntity, "Replace", { etag: change.previous.etag }]
+      : ["create", sessionEntity];
+    const alertActions = item.alerts.map((alert): TransactionAction => {
+      const alertDeliveries = alert.silencedBy === undefined ? deliveries : silenced(deliveries);
+      return ["create", alertToEntity(alert, alertDeliveries)];
+    });
+    const actions = [sessionAction, ...alertActions];
+    return { item, actions, bytes: actions.reduce((sum, action) => sum + estimateEntityBytes(action[1]), 0) };
+  }
+
+  /** True when committed; false on a conflict (409 exists, 412 ETag, 404 gone); anything else is thrown. */
+  private async trySubmit(actions: TransactionAction[]): Promise<boolean> {
+    if (actions.length === 0) return true;
+    this.counters.transactions++;
+    try {
+      await this.table.submitTransaction(actions);
+      return true;
+    } catch (error) {
+      if (isRestError(error, 409, 412, 404)) return false;
+      throw error;
+    }
+  }
+
+  private async submitGroupResolvingConflicts(group: Group): Promise<Group | "deferred"> {
+    if (await this.trySubmit(group.actions)) return group;
+    // Who conflicted? If the session row moved on, another run handled this change: defer to the next run.
+    const { change } = group.item;
+    const current = await this.pointRead(ROW_PREFIX.session + change.session.id);
+    const expected = change.previous?.etag;
+    if ((expected === undefined && current !== undefined) || (expected !== undefined && current?.etag !== expected)) return "deferred";
+    // Otherwise an alert row exists already (recorded earlier, e.g. before the session row was lost):
+    // that record stands for the alert; write the state change without inserting it again.
+    const alerts: Alert[] = [];
+    const actions: TransactionAction[] = [group.actions[0] as TransactionAction];
+    for (const [index, alert] of group.item.alerts.entries()) {
+      if ((await this.pointRead(ROW_PREFIX.alert + alert.id)) === undefined) {
+        alerts.push(alert);
+        actions.push(group.actions[index + 1] as TransactionAction);
+      }
+    }
+    if (await this.trySubmit(actions)) return { ...group, item: { ...group.item, alerts }, actions };
+    return "deferred";
+  }
+
+  private async pointRead(rowKey: string): Promise<{ etag: string } | undefined> {
+    this.counters.pointOperations++;
+    try {
+      const entity = await this.table.getEntity(this.tenantId, rowKey, { queryOptions: { select: ["RowKey"] } });
+      return { etag: String(entity.etag) };
+    } catch (error) {
+      if (isRestError(error, 404)) return undefined;
+      throw error;
+    }
+  }
+
+  /** Deletes the rows of sessions Graph no longer lists. Kept apart from alert writes: a concurrent delete must not hold them up. */
+  private async forget(records: readonly StoredSessionRecord[]): Promise<number> {
+    let forgotten = 0;
+    for (let start = 0; start < records.length; start += MAX_BATCH_OPERATIONS) {
+      const batch = records.slice(start, start + MAX_BATCH_OPERATIONS);
+      const actions = batch.map((r): TransactionAction => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + r.record.id }]);
+      if (await this.trySubmit(actions)) {
+        forgotten += batch.length;
+        continue;
+      }
+      for (const record of batch) {
+        this.counters.pointOperations++;
+        try {
+          await this.table.deleteEntity(this.tenantId, ROW_PREFIX.session + record.record.id, { etag: record.etag });
+          forgotten++;
+        } catch (error) {
+          if (!isRestError(error, 404, 412)) throw error;
+        }
+      }
+    }
+    return forgotten;
+  }
+}
+
+interface Group {
+  readonly item: ChangeToRecord;
+  readonly actions: TransactionAction[];
+  readonly bytes: number;
+}
+
+function* packBatches(groups: readonly Group[]): Generator<Group[]> {
+  let batch: Group[] = [];
+  let operations = 0;
+  let bytes = 0;
+  for (const group of groups) {
+    if (batch.length > 0 && (operations + group.actions.length > MAX_BATCH_OPERATIONS || bytes + group.bytes > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      operations = 0;
+      bytes = 0;
+    }
+    batch.push(group);
+    operations += group.actions.length;
+    bytes += group.bytes;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+function silenced(deliveries: Readonly<Record<string, ChannelDelivery>>): Record<string, ChannelDelivery> {
+  return Object.fromEntries(Object.keys(deliveries).map((name) => [name, { state: "silenced", attempts: 0 } satisfies ChannelDelivery]));
+}

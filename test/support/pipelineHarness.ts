@@ -1,0 +1,79 @@
+import { randomUUID } from "node:crypto";
+import type { TokenCredential } from "@azure/core-auth";
+import { TableClient } from "@azure/data-tables";
+import type { AlertChannel } from "../../shared/channels/channel";
+import { loadConfig, type Config } from "../../shared/config/config";
+import { createPollDeps } from "../../shared/pipeline/createPollDeps";
+import type { Logger } from "../../shared/pipeline/logger";
+import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
+import type { PollDeps } from "../../shared/pipeline/poll";
+import { GraphEmulator, type GraphEmulatorOptions } from "../emulators/graphEmulator";
+import { TokenIssuer } from "../emulators/tokens";
+import type { AzuriteTable } from "./azurite";
+import { RecordingChannel } from "./recordingChannel";
+import { loadTestTls } from "./tls";
+
+export const READ_ROLE = "BackupRestore-Restore.Read.All";
+
+export interface Harness {
+  readonly graph: GraphEmulator;
+  readonly issuer: TokenIssuer;
+  readonly channel: RecordingChannel;
+  readonly tableName: string;
+  readonly env: Record<string, string>;
+  readonly config: Config;
+  readonly logs: string[];
+  /** A fresh set of parts (as a new function instance would build), sharing the emulators and table. */
+  deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date }): PollDeps;
+  poll(options?: PollOptions & { now?: Date }): Promise<PollSummary>;
+  table(): TableClient;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly env?: Record<string, string>;
+  readonly graph?: Partial<Omit<GraphEmulatorOptions, "tls" | "issuer">>;
+  readonly roles?: readonly string[];
+}
+
+/** Graph emulator + a fresh table in a running Azurite + the real pipeline, as a test drives it. */
+export async function startHarness(azurite: AzuriteTable, options: HarnessOptions = {}): Promise<Harness> {
+  const issuer = new TokenIssuer();
+  const graph = await GraphEmulator.start({ tls: loadTestTls(), issuer, ...options.graph });
+  const tableName = `rw${randomUUID().replace(/-/g, "").slice(0, 20)}`;
+  const env: Record<string, string> = {
+    AzureWebJobsStorage: azurite.connectionString,
+    GRAPH_ENDPOINT: graph.url,
+    STATE_TABLE: tableName,
+    GRAPH_MAX_RETRIES: "3",
+    GRAPH_TIMEOUT_SECONDS: "5",
+    ...options.env,
+  };
+  const config = loadConfig(env, { requireChannel: false });
+  const channel = new RecordingChannel();
+  const logs: string[] = [];
+  const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(`WARN ${m}`), error: (m) => logs.push(`ERROR ${m}`) };
+  const credential = issuer.credential({ roles: options.roles ?? [READ_ROLE] });
+  const deps: Harness["deps"] = (overrides = {}) =>
+    createPollDeps({ config, log, channels: overrides.channels ?? [channel], credential: overrides.credential ?? credential, graphBaseDelayInMs: 10, ...(overrides.now && { now: overrides.now }) });
+  return {
+    graph,
+    issuer,
+    channel,
+    tableName,
+    env,
+    config,
+    logs,
+    deps,
+    poll: ({ now, ...pollOptions } = {}) => runPoll(deps(now ? { now: () => now } : {}), pollOptions),
+    table: () => TableClient.fromConnectionString(azurite.connectionString, tableName, { allowInsecureConnection: true }),
+    stop: () => graph.stop(),
+  };
+}
+
+/** Every row of the harness table (for assertions on what was stored). */
+export async function readRows(table: TableClient): Promise<Record<string, unknown>[]> {
+  const rows: Record<string, unknown>[] = [];
+  for await (const entity of table.listEntities<Record<string, unknown>>()) rows.push(entity);
+  return rows;
+}
