@@ -1,0 +1,128 @@
+import { randomUUID } from "node:crypto";
+import http from "node:http";
+import type { AddressInfo, Socket } from "node:net";
+import { TEST_TENANT_ID, type TokenIssuer } from "./tokens";
+
+export interface ManagedIdentityEndpointOptions {
+  issuer: TokenIssuer;
+  /** App roles put in issued tokens (changeable with setRoles). */
+  roles?: string[];
+  tenantId?: string;
+  /**
+   * The app's user-assigned identity. When set, the app has only that identity: requests must name it
+   * (client_id, or object_id/principal_id matching objectId) and anything else gets 400. When unset,
+   * the app has only a system-assigned identity and requests naming a user-assigned one get 400.
+   */
+  clientId?: string;
+  /** The identity's object (principal) id, the `oid` of issued tokens. */
+  objectId?: string;
+}
+
+export interface ManagedIdentityRequest {
+  readonly resource?: string;
+  /** The user-assigned client_id the caller asked for, if any. */
+  readonly clientId?: string;
+  /** X-IDENTITY-HEADER carried the right secret. */
+  readonly headerOk: boolean;
+}
+
+const API_VERSION = "2019-08-01";
+const TOKEN_PATH = "/msi/token";
+
+/**
+ * Emulates the App Service / Azure Functions managed identity endpoint (IDENTITY_ENDPOINT +
+ * IDENTITY_HEADER, api-version 2019-08-01) as MSAL node's AppService source calls it:
+ * GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...[&client_id=...|&object_id=...|&mi_res_id=...]
+ * with the X-IDENTITY-HEADER secret.
+ */
+export class ManagedIdentityEndpoint {
+  readonly requests: ManagedIdentityRequest[] = [];
+  readonly secret = randomUUID();
+  private roles: string[];
+  private readonly sockets = new Set<Socket>();
+  /** client_id reported for the system-assigned identity. */
+  private readonly systemClientId = randomUUID();
+  private readonly objectId: string;
+
+  private constructor(
+    private readonly server: http.Server,
+    readonly endpoint: string,
+    private readonly options: ManagedIdentityEndpointOptions,
+  ) {
+    this.roles = [...(options.roles ?? [])];
+    this.objectId = options.objectId ?? randomUUID();
+  }
+
+  static async start(options: ManagedIdentityEndpointOptions): Promise<ManagedIdentityEndpoint> {
+    const server = http.createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const endpoint = new ManagedIdentityEndpoint(server, `http://127.0.0.1:${port}${TOKEN_PATH}`, options);
+    server.on("connection", (socket: Socket) => {
+      endpoint.sockets.add(socket);
+      socket.once("close", () => endpoint.sockets.delete(socket));
+    });
+    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => endpoint.handle(req, res));
+    return endpoint;
+  }
+
+  /** Roles for tokens issued from now on (tokens already cached by a client keep their roles until they expire). */
+  setRoles(roles: string[]): void {
+    this.roles = [...roles];
+  }
+
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  private handle(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const url = new URL(req.url ?? "/", "http://127.0.0.1");
+    const query = url.searchParams;
+    const header = req.headers["x-identity-header"];
+    const headerOk = header === this.secret;
+    const resource = query.get("resource") ?? undefined;
+    const clientId = query.get("client_id") ?? undefined;
+    this.requests.push({ headerOk, ...(resource !== undefined && { resource }), ...(clientId !== undefined && { clientId }) });
+
+    if (req.method !== "GET" || url.pathname !== TOKEN_PATH) return this.fail(res, 404, "Not found.");
+    if (header === undefined) return this.fail(res, 400, "Missing X-IDENTITY-HEADER.");
+    if (!headerOk) return this.fail(res, 401, "X-IDENTITY-HEADER is not valid.");
+    if (query.get("api-version") !== API_VERSION) return this.fail(res, 400, `Unsupported api-version '${query.get("api-version") ?? ""}'; this endpoint serves ${API_VERSION}.`);
+    if (!resource) return this.fail(res, 400, "The 'resource' parameter is required.");
+    const identityError = this.checkIdentity(query);
+    if (identityError) return this.fail(res, 400, identityError);
+
+    const audience = resource.replace(/\/\.default$/, "");
+    const { token, claims } = this.options.issuer.issue({ audience, tenantId: this.options.tenantId ?? TEST_TENANT_ID, objectId: this.objectId, roles: this.roles });
+    this.json(res, 200, { access_token: token, expires_on: String(claims.exp), resource: audience, token_type: "Bearer", client_id: this.options.clientId ?? this.systemClientId });
+  }
+
+  /** Why the requested identity does not exist on this app, or undefined when it does. */
+  private checkIdentity(query: URLSearchParams): string | undefined {
+    const requestedClient = query.get("client_id");
+    const requestedObject = query.get("object_id") ?? query.get("principal_id");
+    const requestedResource = query.get("mi_res_id");
+    const named = [requestedClient, requestedObject, requestedResource].filter((v) => v !== null).length;
+    if (named > 1) return "Only one of client_id, object_id/principal_id and mi_res_id may be given.";
+    const notFound = "No User Assigned or Delegated Managed Identity found for specified ClientId/ResourceId/PrincipalId.";
+    if (this.options.clientId === undefined) return named === 0 ? undefined : notFound;
+    if (requestedClient !== null) return requestedClient.toLowerCase() === this.options.clientId.toLowerCase() ? undefined : notFound;
+    if (requestedObject !== null) return requestedObject.toLowerCase() === this.objectId.toLowerCase() ? undefined : notFound;
+    return named === 0 ? "No system-assigned managed identity is enabled on this app; name the user-assigned identity (client_id)." : notFound;
+  }
+
+  private fail(res: http.ServerResponse, status: number, message: string): void {
+    // App Service's error shape; MSAL reads `message` (error_description) and `correlationId`.
+    this.json(res, status, { statusCode: status, message, correlationId: randomUUID() });
+  }
+
+  private json(res: http.ServerResponse, status: number, body: unknown): void {
+    res.writeHead(status, { "Content-Type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify(body));
+  }
+}
