@@ -8,7 +8,14 @@ export const TEAMS_WEBHOOK_HOST_SUFFIXES: readonly string[] = [
   ".webhook.office.com", // legacy Office 365 connector
 ];
 
-/** Validates TEAMS_WEBHOOK_URL: https, no user info, a known host (or one of extraHosts). Throws with the reason. */
+/** Workflow triggers authenticate by the `sig` query parameter (a SAS signature); connectors by their path. */
+const SIGNED_HOST_SUFFIXES: readonly string[] = [".environment.api.powerplatform.com", ".logic.azure.com"];
+
+/**
+ * Validates TEAMS_WEBHOOK_URL: https, no user info, a known host on the default port (or one of
+ * extraHosts, given as `host` or `host:port`), and the `sig` parameter for a workflow trigger.
+ * Throws with the reason; never quotes the URL, which holds a credential.
+ */
 export function validateTeamsWebhookUrl(raw: string, extraHosts: readonly string[]): URL {
   let url: URL;
   try {
@@ -18,12 +25,25 @@ export function validateTeamsWebhookUrl(raw: string, extraHosts: readonly string
   }
   if (url.protocol !== "https:") throw new Error("must be an https:// URL");
   if (url.username !== "" || url.password !== "") throw new Error("must not contain user info");
-  const host = url.hostname.toLowerCase();
-  const allowed =
-    TEAMS_WEBHOOK_HOST_SUFFIXES.some((suffix) => host.endsWith(suffix)) ||
-    extraHosts.some((extra) => extra.toLowerCase() === host);
-  if (!allowed) {
-    throw new Error(`host '${host}' is not a Teams Workflows or connector host; add it to TEAMS_WEBHOOK_ALLOWED_HOSTS if it is a relay you trust`);
+  const hostname = url.hostname.toLowerCase();
+  const host = url.host.toLowerCase();
+  const extra = extraHosts.some((entry) => {
+    const allowed = entry.trim().toLowerCase();
+    return allowed === hostname || allowed === host;
+  });
+  if (extra) return url;
+  if (!TEAMS_WEBHOOK_HOST_SUFFIXES.some((suffix) => hostname.endsWith(suffix))) {
+    throw new Error(`host '${hostname}' is not a Teams Workflows or connector host; add it to TEAMS_WEBHOOK_ALLOWED_HOSTS if it is a relay you trust`);
+  }
+  // WHATWG URL drops an explicit :443 on https, so any port left is a non-default one.
+  if (url.port !== "") throw new Error(`must use the default https port, not ${url.port}`);
+  if (SIGNED_HOST_SUFFIXES.some((suffix) => hostname.endsWith(suffix)) && !url.searchParams.get("sig")) {
+    throw new Error("is a workflow URL without its sig= parameter: copy the whole HTTP POST URL from the workflow's trigger");
   }
   return url;
+}
+
+/** What a log may show of a webhook URL: scheme and host, never the path or the `sig` credential. */
+export function redactWebhookUrl(url: URL): string {
+  return `${url.protocol}//${url.host}/…`;
 }

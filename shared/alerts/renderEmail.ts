@@ -1,0 +1,202 @@
+import type { Alert, FailedArtifact } from "./alert";
+import {
+  ADMIN_CENTER_LINK_TEXT,
+  ADMIN_CENTER_URL,
+  alertHeadline,
+  alertSeverity,
+  artifactLabel,
+  formatUtc,
+  messageHeadline,
+  messageSeverity,
+  messageSubject,
+  moreItemsText,
+  moreSessionsText,
+  sessionFacts,
+  singleLine,
+  truncate,
+  type Severity,
+} from "./summary";
+
+export interface RenderedEmail {
+  readonly subject: string;
+  readonly html: string;
+  readonly plainText: string;
+}
+
+/** Rows of failed items listed per session; the rest are counted in an "and N more" line. */
+export const EMAIL_MAX_ROWS_PER_SESSION = 1000;
+/** Sessions given a section in one digest. */
+export const EMAIL_MAX_SESSIONS = 500;
+/**
+ * Size targets of the two bodies. ACS takes at most 10 MB per request (both bodies, JSON-encoded,
+ * which escapes every quote of the inline styles), so these stay far below it.
+ */
+export const EMAIL_HTML_BUDGET_BYTES = 3_000_000;
+export const EMAIL_TEXT_BUDGET_BYTES = 1_500_000;
+
+/** Longest value shown per field, in characters: Graph values are not bounded. */
+const MAX_CHARS = { name: 300, id: 200, code: 120, message: 2000, url: 500, fact: 500 } as const;
+
+const SEVERITY_COLOURS: Readonly<Record<Severity, string>> = { attention: "#a4262c", warning: "#8a5a00" };
+const FONT = "font-family:Segoe UI,Helvetica,Arial,sans-serif";
+const MUTED = "color:#605e5c";
+const CELL = "padding:6px 8px;border-bottom:1px solid #edebe9;vertical-align:top;text-align:left";
+
+/** Renders one alert, or a digest with one section per alert. Every value from Graph is escaped. */
+export function renderEmail(alerts: readonly Alert[]): RenderedEmail {
+  const subject = messageSubject(alerts);
+  const digest = alerts.length > 1;
+  const sectioned = alerts.slice(0, EMAIL_MAX_SESSIONS);
+  const heads = sectioned.map((alert) => renderSectionHead(alert, digest));
+
+  const top = renderTop(alerts);
+  const bottom = renderBottom(alerts.length - sectioned.length);
+  let htmlLeft = EMAIL_HTML_BUDGET_BYTES - byteLength(top.html + bottom.html) - sum(heads.map((h) => byteLength(h.html)));
+  let textLeft = EMAIL_TEXT_BUDGET_BYTES - byteLength(top.text + bottom.text) - sum(heads.map((h) => byteLength(h.text)));
+
+  const html: string[] = [top.html];
+  const text: string[] = [top.text];
+  sectioned.forEach((alert, index) => {
+    const head = heads[index] as Rendered;
+    // Each remaining section gets an equal share of what is left; what a section leaves unused goes to the next.
+    const sectionsLeft = sectioned.length - index;
+    const items = renderItems(alert, Math.max(0, htmlLeft / sectionsLeft), Math.max(0, textLeft / sectionsLeft));
+    htmlLeft -= byteLength(items.html);
+    textLeft -= byteLength(items.text);
+    html.push(head.html, items.html, "</td></tr></table>");
+    text.push(head.text, items.text);
+  });
+  html.push(bottom.html);
+  text.push(bottom.text);
+  return { subject, html: html.join(""), plainText: text.join("") };
+}
+
+interface Rendered {
+  readonly html: string;
+  readonly text: string;
+}
+
+function renderTop(alerts: readonly Alert[]): Rendered {
+  const headline = messageHeadline(alerts);
+  const colour = SEVERITY_COLOURS[messageSeverity(alerts)];
+  const html =
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">` +
+    `<title>${escapeHtml(messageSubject(alerts))}</title></head>` +
+    `<body style="margin:0;padding:16px;background:#ffffff;${FONT};font-size:14px;color:#323130">` +
+    `<h1 style="margin:0 0 12px 0;font-size:20px;line-height:26px;color:${colour}">${escapeHtml(headline)}</h1>` +
+    (alerts.length > 1 ? `<p style="margin:0 0 16px 0">One section per restore session below.</p>` : "");
+  const text = `${headline}\n${"=".repeat(Math.min(headline.length, 78))}\n\n`;
+  return { html, text };
+}
+
+function renderBottom(sessionsNotShown: number): Rendered {
+  const more = sessionsNotShown > 0 ? `${moreSessionsText(sessionsNotShown)}; see the admin center for all of them.` : "";
+  const html =
+    (more ? `<p style="margin:16px 0;font-weight:600">${escapeHtml(more)}</p>` : "") +
+    `<p style="margin:20px 0"><a href="${escapeHtml(ADMIN_CENTER_URL)}" style="display:inline-block;padding:10px 16px;background:#0f6cbd;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">${escapeHtml(ADMIN_CENTER_LINK_TEXT)}</a></p>` +
+    `<p style="margin:0;font-size:12px;${MUTED}">Sent by restorewatch, which watches Microsoft 365 Backup restore sessions through Microsoft Graph.</p>` +
+    `</body></html>`;
+  const text = `${more ? `${more}\n\n` : ""}${ADMIN_CENTER_LINK_TEXT}: ${ADMIN_CENTER_URL}\n\nSent by restorewatch, which watches Microsoft 365 Backup restore sessions through Microsoft Graph.\n`;
+  return { html, text };
+}
+
+/** The section's headline (digests only) and facts. Leaves the section's table open for the items. */
+function renderSectionHead(alert: Alert, withHeadline: boolean): Rendered {
+  const facts = sessionFacts(alert).map((fact) => ({ label: fact.label, value: truncate(singleLine(fact.value), MAX_CHARS.fact) }));
+  const headline = alertHeadline(alert);
+  const colour = SEVERITY_COLOURS[alertSeverity(alert)];
+  const html =
+    `<table role="presentation" cellpadding="0" cellspacing="0" style="width:100%;max-width:960px;margin:0 0 20px 0;border-left:4px solid ${colour};border-collapse:collapse"><tr><td style="padding:0 0 0 12px">` +
+    (withHeadline ? `<h2 style="margin:0 0 8px 0;font-size:16px;line-height:22px;color:${colour}">${escapeHtml(headline)}</h2>` : "") +
+    `<table role="presentation" cellpadding="0" cellspacing="0" style="border-collapse:collapse;margin:0 0 10px 0">` +
+    facts
+      .map(
+        (fact) =>
+          `<tr><th style="padding:2px 12px 2px 0;text-align:left;vertical-align:top;font-weight:600;white-space:nowrap">${escapeHtml(fact.label)}</th>` +
+          `<td style="padding:2px 0;word-break:break-word">${escapeHtml(fact.value)}</td></tr>`,
+      )
+      .join("") +
+    `</table>`;
+  const text =
+    (withHeadline ? `${headline}\n${"-".repeat(Math.min(headline.length, 78))}\n` : "") +
+    facts.map((fact) => `${fact.label}: ${fact.value}\n`).join("");
+  return { html, text };
+}
+
+/** The failed-items table (or why there is none), within this section's share of the size budget. */
+function renderItems(alert: Alert, htmlBudget: number, textBudget: number): Rendered {
+  const { detail, session } = alert;
+  if (!detail.available) {
+    const reason = `The failed items could not be listed: ${truncate(singleLine(detail.reason), MAX_CHARS.message)}`;
+    return { html: `<p style="margin:0 0 8px 0;font-style:italic">${escapeHtml(reason)}</p>`, text: `\n${reason}\n\n` };
+  }
+  if (detail.failedArtifacts.length === 0 && detail.omittedCount === 0) {
+    const none = alert.kind === "stuck" ? "No item of this session has failed so far." : "Graph listed no failed items for this session.";
+    return { html: `<p style="margin:0 0 8px 0">${escapeHtml(none)}</p>`, text: `\n${none}\n\n` };
+  }
+
+  const header =
+    `<table cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;font-size:13px"><thead><tr style="background:#f3f2f1">` +
+    ["Failed item", "Error code", "Message", "Restore point", "Destination"].map((title) => `<th style="${CELL}">${title}</th>`).join("") +
+    `</tr></thead><tbody>`;
+  const rowsHtml: string[] = [];
+  const rowsText: string[] = [];
+  let htmlUsed = byteLength(header);
+  let textUsed = 0;
+  for (const artifact of detail.failedArtifacts) {
+    if (rowsHtml.length >= EMAIL_MAX_ROWS_PER_SESSION) break;
+    const row = renderItemRow(artifact);
+    const rowHtmlBytes = byteLength(row.html);
+    const rowTextBytes = byteLength(row.text);
+    if (htmlUsed + rowHtmlBytes > htmlBudget || textUsed + rowTextBytes > textBudget) break;
+    rowsHtml.push(row.html);
+    rowsText.push(row.text);
+    htmlUsed += rowHtmlBytes;
+    textUsed += rowTextBytes;
+  }
+  const more = moreItemsText(detail.failedArtifacts.length - rowsHtml.length, detail.omittedCount, session.workload);
+  const moreHtml = more ? `<p style="margin:8px 0 0 0;font-weight:600">${escapeHtml(more)}.</p>` : "";
+  const table = rowsHtml.length > 0 ? `${header}${rowsHtml.join("")}</tbody></table>` : "";
+  return {
+    html: table + moreHtml,
+    text: `\nFailed items:\n${rowsText.join("")}${more ? `${more}.\n` : ""}\n`,
+  };
+}
+
+function renderItemRow(artifact: FailedArtifact): Rendered {
+  const name = truncate(singleLine(artifactLabel(artifact)), MAX_CHARS.name);
+  const id = truncate(singleLine(artifact.id), MAX_CHARS.id);
+  const url = artifact.webUrl ? truncate(singleLine(artifact.webUrl), MAX_CHARS.url) : undefined;
+  const code = artifact.errorCode ? truncate(singleLine(artifact.errorCode), MAX_CHARS.code) : "";
+  const message = artifact.errorMessage ? truncate(singleLine(artifact.errorMessage), MAX_CHARS.message) : "";
+  const restorePoint = artifact.restorePointDateTime ? formatUtc(truncate(singleLine(artifact.restorePointDateTime), MAX_CHARS.id)) : "";
+  const destination = artifact.destinationType ? truncate(singleLine(artifact.destinationType), MAX_CHARS.code) : "";
+  const showId = artifact.name !== undefined;
+  // The site URL is shown as text, not as a link: it came from Graph and is not ours to make clickable.
+  const html =
+    `<tr><td style="${CELL};word-break:break-word">${escapeHtml(name)}` +
+    (showId ? `<br><span style="font-size:12px;${MUTED}">${escapeHtml(id)}</span>` : "") +
+    (url ? `<br><span style="font-size:12px;${MUTED}">${escapeHtml(url)}</span>` : "") +
+    `</td><td style="${CELL}">${escapeHtml(code)}</td><td style="${CELL};word-break:break-word">${escapeHtml(message)}</td>` +
+    `<td style="${CELL};white-space:nowrap">${escapeHtml(restorePoint)}</td><td style="${CELL}">${escapeHtml(destination)}</td></tr>`;
+  const details = [code && message ? `${code}: ${message}` : code || message, restorePoint && `restore point ${restorePoint}`, destination && `destination ${destination}`]
+    .filter(Boolean)
+    .join("; ");
+  const text = `- ${name}${showId ? ` (${id})` : ""}${url ? ` ${url}` : ""}\n${details ? `    ${details}\n` : ""}`;
+  return { html, text };
+}
+
+const HTML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
+}
+
+function byteLength(value: string): number {
+  return Buffer.byteLength(value, "utf8");
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}

@@ -1,0 +1,230 @@
+import type { Alert, FailedArtifact } from "./alert";
+import { WORKLOADS, type RestoreSession, type RestoreSessionStatus } from "../graph/restoreSession";
+
+/**
+ * Where an admin sees restore sessions. NOTE: the reference material names no verified deep link to the
+ * Microsoft 365 Backup page (Settings > Microsoft 365 Backup, "Restoration tasks"), so this is the
+ * admin center root.
+ */
+export const ADMIN_CENTER_URL = "https://admin.microsoft.com/";
+export const ADMIN_CENTER_LINK_TEXT = "Open the Microsoft 365 admin center";
+export const SUBJECT_PREFIX = "[restorewatch]";
+
+/** How the headline of a message is coloured: red for failures, amber for partial failures and stuck sessions. */
+export type Severity = "attention" | "warning";
+
+const STATUS_LABELS: Readonly<Record<RestoreSessionStatus, string>> = {
+  draft: "draft",
+  activating: "activating",
+  active: "active",
+  completedWithError: "completed with errors",
+  completed: "completed",
+  failed: "failed",
+};
+
+export function statusLabel(status: RestoreSessionStatus): string {
+  return STATUS_LABELS[status];
+}
+
+/** `1 site`, `3 sites`, `1,200 mailboxes`. */
+export function countOf(count: number, workload: RestoreSession["workload"]): string {
+  return `${formatCount(count)} ${artifactNoun(count, workload)}`;
+}
+
+/** `site` or `sites`, `mailbox` or `mailboxes`. */
+export function artifactNoun(count: number, workload: RestoreSession["workload"]): string {
+  const [singular, plural] = WORKLOADS[workload].artifactNoun;
+  return count === 1 ? singular : plural;
+}
+
+export function formatCount(count: number): string {
+  return count.toLocaleString("en-US");
+}
+
+/** UTC ISO time → `2026-07-14 11:02 UTC`; an unparsable value is returned as it came. */
+export function formatUtc(iso: string): string {
+  const time = Date.parse(iso);
+  if (Number.isNaN(time)) return iso;
+  const text = new Date(time).toISOString();
+  return `${text.slice(0, 10)} ${text.slice(11, 16)} UTC`;
+}
+
+/** A coarse age for headlines: `45m`, `26h`, `3d`. */
+export function formatDuration(ms: number): string {
+  const minutes = Math.max(0, Math.floor(ms / 60_000));
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 72) return `${hours}h`;
+  return `${Math.floor(hours / 24)}d`;
+}
+
+/** Failed artifacts the alert knows of: listed ones plus those left out of the stored record. */
+export function knownFailedCount(alert: Alert): number | undefined {
+  return alert.detail.available ? alert.detail.failedArtifacts.length + alert.detail.omittedCount : undefined;
+}
+
+/** `3 of 5 sites` from Graph's counters, else `3 sites` from the listed failures, else undefined. */
+export function failedOfTotal(alert: Alert): string | undefined {
+  const { session } = alert;
+  if (session.artifactCount) return `${formatCount(session.artifactCount.failed)} of ${countOf(session.artifactCount.total, session.workload)}`;
+  const known = knownFailedCount(alert);
+  return known === undefined ? undefined : countOf(known, session.workload);
+}
+
+function elapsedSince(iso: string | undefined, until: string): number | undefined {
+  if (iso === undefined) return undefined;
+  const from = Date.parse(iso);
+  const to = Date.parse(until);
+  return Number.isNaN(from) || Number.isNaN(to) ? undefined : to - from;
+}
+
+/** How long a stuck session has been in flight when the alert was recorded. */
+export function stuckFor(alert: Alert): string | undefined {
+  const elapsed = elapsedSince(alert.session.createdDateTime ?? alert.session.lastModifiedDateTime, alert.recordedAt);
+  return elapsed === undefined ? undefined : formatDuration(elapsed);
+}
+
+function reminderAge(alert: Alert): string | undefined {
+  const elapsed = elapsedSince(alert.session.completedDateTime ?? alert.session.lastModifiedDateTime, alert.recordedAt);
+  return elapsed === undefined ? undefined : formatDuration(elapsed);
+}
+
+/** Headline of one alert, without the subject prefix: `SharePoint restore failed: 3 of 5 sites`. */
+export function alertHeadline(alert: Alert): string {
+  const { session } = alert;
+  const workload = WORKLOADS[session.workload].label;
+  const counts = failedOfTotal(alert);
+  if (alert.kind === "stuck") {
+    const duration = stuckFor(alert);
+    const progress = session.artifactCount
+      ? `${formatCount(session.artifactCount.inProgress)} of ${countOf(session.artifactCount.total, session.workload)} in progress`
+      : `still ${statusLabel(session.status)}`;
+    return `${workload} restore stuck${duration ? ` for ${duration}` : ""}: ${progress}`;
+  }
+  const outcome = `${workload} restore ${statusLabel(alert.status)}`;
+  const failures = counts === undefined ? "" : alert.status === "failed" ? `: ${counts}` : `: ${counts} failed`;
+  if (alert.kind === "reminder") {
+    const age = reminderAge(alert);
+    return `Reminder: ${outcome}${age ? ` ${age} ago` : ""}${failures}`;
+  }
+  return `${outcome}${failures}`;
+}
+
+/** Why this alert was raised, Alertmanager's notification_reason in words. */
+export function alertReason(alert: Alert): string {
+  switch (alert.kind) {
+    case "status":
+      return `the session ended ${statusLabel(alert.status)}`;
+    case "stuck": {
+      const duration = stuckFor(alert);
+      return `the session has been ${statusLabel(alert.session.status)}${duration ? ` for ${duration}` : " too long"}`;
+    }
+    case "reminder":
+      return `reminder: the session ended ${statusLabel(alert.status)} and is still unacknowledged`;
+  }
+}
+
+export function alertSeverity(alert: Alert): Severity {
+  return alert.status === "failed" && alert.kind !== "stuck" ? "attention" : "warning";
+}
+
+export function digestSeverity(alerts: readonly Alert[]): Severity {
+  return alerts.some((alert) => alertSeverity(alert) === "attention") ? "attention" : "warning";
+}
+
+/** `180 failed, 20 completed with errors, 3 stuck, 2 reminders`. */
+export function digestBreakdown(alerts: readonly Alert[]): string {
+  const counts = new Map<string, number>();
+  const bump = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
+  for (const alert of alerts) bump(alert.kind === "status" ? statusLabel(alert.status) : alert.kind);
+  const order = ["failed", "completed with errors", "stuck", "reminder"];
+  const keys = [...counts.keys()].sort((a, b) => rank(a) - rank(b));
+  function rank(key: string): number {
+    const index = order.indexOf(key);
+    return index === -1 ? order.length : index;
+  }
+  return keys
+    .map((key) => {
+      const count = counts.get(key) ?? 0;
+      return key === "reminder" ? `${formatCount(count)} reminder${count === 1 ? "" : "s"}` : `${formatCount(count)} ${key}`;
+    })
+    .join(", ");
+}
+
+/** Headline of a message: the alert's headline, or for several `200 restore sessions need attention (...)`. */
+export function messageHeadline(alerts: readonly Alert[]): string {
+  const [first] = alerts;
+  if (first === undefined) throw new Error("a message needs at least one alert");
+  if (alerts.length === 1) return alertHeadline(first);
+  return `${formatCount(alerts.length)} restore sessions need attention (${digestBreakdown(alerts)})`;
+}
+
+export function messageSeverity(alerts: readonly Alert[]): Severity {
+  return alerts.length === 1 && alerts[0] ? alertSeverity(alerts[0]) : digestSeverity(alerts);
+}
+
+/** Email subject / card title: `[restorewatch] SharePoint restore failed: 3 of 5 sites`. */
+export function messageSubject(alerts: readonly Alert[]): string {
+  return `${SUBJECT_PREFIX} ${messageHeadline(alerts)}`;
+}
+
+export interface Fact {
+  readonly label: string;
+  readonly value: string;
+}
+
+/** The facts every renderer shows for a session, in order. Values are raw: renderers escape them. */
+export function sessionFacts(alert: Alert): Fact[] {
+  const { session } = alert;
+  const facts: Fact[] = [
+    { label: "Workload", value: WORKLOADS[session.workload].label },
+    { label: "Status", value: statusLabel(session.status) },
+    { label: "Session id", value: session.id },
+    { label: "Created by", value: session.createdBy ?? "unknown" },
+    { label: "Created", value: session.createdDateTime ? formatUtc(session.createdDateTime) : "unknown" },
+    { label: "Completed", value: session.completedDateTime ? formatUtc(session.completedDateTime) : "not completed" },
+    { label: "Artifacts failed", value: artifactsFailedFact(alert) },
+  ];
+  if (session.restoreJobType) facts.push({ label: "Restore job type", value: session.restoreJobType });
+  if (session.error) facts.push({ label: "Session error", value: [session.error.code, session.error.message].filter(Boolean).join(": ") });
+  facts.push({ label: "Alert reason", value: alertReason(alert) });
+  return facts;
+}
+
+function artifactsFailedFact(alert: Alert): string {
+  const counts = alert.session.artifactCount;
+  if (counts) return `${formatCount(counts.failed)} of ${formatCount(counts.total)}`;
+  const known = knownFailedCount(alert);
+  return known === undefined ? "unknown" : `${formatCount(known)} (total unknown)`;
+}
+
+/** What a failed item is called in a table: its name, else its id. */
+export function artifactLabel(artifact: FailedArtifact): string {
+  return artifact.name ?? artifact.id;
+}
+
+/**
+ * `and 4,000 more failed sites not listed here (3,000 of them not stored by restorewatch)`: rows a
+ * renderer cut plus rows the stored record left out (omittedCount).
+ */
+export function moreItemsText(notShown: number, omittedCount: number, workload: RestoreSession["workload"]): string | undefined {
+  const total = notShown + omittedCount;
+  if (total === 0) return undefined;
+  const stored = omittedCount > 0 ? ` (${formatCount(omittedCount)} of them not stored by restorewatch because of the record size limit)` : "";
+  return `and ${formatCount(total)} more failed ${artifactNoun(total, workload)} not listed here${stored}; see the admin center for all of them`;
+}
+
+export function moreSessionsText(notShown: number): string {
+  return `and ${formatCount(notShown)} more restore session${notShown === 1 ? "" : "s"} not shown here`;
+}
+
+/** Cuts a value to at most maxLength characters (code points), marking the cut with an ellipsis. */
+export function truncate(value: string, maxLength: number): string {
+  const chars = Array.from(value);
+  return chars.length <= maxLength ? value : `${chars.slice(0, Math.max(0, maxLength - 1)).join("")}…`;
+}
+
+/** One line: control characters and line breaks become spaces, runs of spaces collapse. */
+export function singleLine(value: string): string {
+  return value.replace(/[\u0000-\u001f\u007f\u2028\u2029]+/g, " ").replace(/ {2,}/g, " ").trim();
+}

@@ -1,0 +1,48 @@
+import { mkdir, rename, writeFile } from "node:fs/promises";
+import path from "node:path";
+import type { Alert } from "../alerts/alert";
+import { renderEmail } from "../alerts/renderEmail";
+import { errorMessage } from "../errors";
+import type { AlertChannel, SendContext, SendOutcome } from "./channel";
+
+/**
+ * Writes each message into a folder for the local run: `<time>-<groupKey>.json` (the alerts), `.html`
+ * (the email body) and `.txt` (subject and plain text). The time is the earliest recordedAt of the
+ * alerts, so a retry of the same group rewrites the same files.
+ */
+export class FileChannel implements AlertChannel {
+  readonly name = "file";
+
+  constructor(private readonly dir: string) {}
+
+  async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
+    const baseName = fileBaseName(alerts, context.groupKey);
+    try {
+      const email = renderEmail(alerts);
+      await mkdir(this.dir, { recursive: true });
+      await writeAtomically(path.join(this.dir, `${baseName}.json`), `${JSON.stringify(alerts, null, 2)}\n`);
+      await writeAtomically(path.join(this.dir, `${baseName}.html`), email.html);
+      await writeAtomically(path.join(this.dir, `${baseName}.txt`), `Subject: ${email.subject}\n\n${email.plainText}`);
+    } catch (error) {
+      return { kind: "retry", error: `writing ${baseName} to the outbox folder failed: ${errorMessage(error)}` };
+    }
+    context.log(`file: wrote ${baseName}.{json,html,txt} to ${this.dir}`);
+    return { kind: "delivered", messageId: baseName };
+  }
+}
+
+/** `20260714T110233Z-<groupKey>`, safe on every file system. */
+export function fileBaseName(alerts: readonly Alert[], groupKey: string): string {
+  const times = alerts.map((alert) => Date.parse(alert.recordedAt)).filter((time) => !Number.isNaN(time));
+  const earliest = times.length > 0 ? new Date(Math.min(...times)) : new Date(0);
+  const stamp = earliest.toISOString().replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+  const key = groupKey.replace(/[^A-Za-z0-9_-]/g, "_").slice(0, 100);
+  return `${stamp}-${key}`;
+}
+
+/** Write then rename, so a crash never leaves half a file under the final name. */
+async function writeAtomically(file: string, content: string): Promise<void> {
+  const temporary = `${file}.${process.pid}.tmp`;
+  await writeFile(temporary, content, "utf8");
+  await rename(temporary, file);
+}

@@ -1,0 +1,91 @@
+import type { Alert } from "../alerts/alert";
+import { renderTeamsMessage } from "../alerts/renderTeamsCard";
+import type { TeamsChannelConfig } from "../config/config";
+import { errorMessage } from "../errors";
+import type { AlertChannel, SendContext, SendOutcome } from "./channel";
+import { parseRetryAfter } from "./retryAfter";
+import { redactWebhookUrl } from "./teamsWebhookUrl";
+
+export interface TeamsChannelOptions {
+  /** Deadline of one post, default 30 s. */
+  readonly timeoutInMs?: number;
+  /** Injected for tests; the global fetch by default. */
+  readonly fetch?: typeof fetch;
+}
+
+/** How much of an error body goes into the outcome. */
+const MAX_ERROR_BODY_CHARS = 300;
+/** Legacy Office 365 connectors answer 200 and report throttling in the body. */
+const LEGACY_THROTTLED = "Microsoft Teams endpoint returned HTTP error 429";
+
+/**
+ * Posts an Adaptive Card to a Teams Workflows (or legacy connector) webhook. The URL's `sig` parameter
+ * is a credential: logs and outcomes name the host only.
+ */
+export class TeamsChannel implements AlertChannel {
+  readonly name = "teams";
+  private readonly url: URL;
+  private readonly timeoutInMs: number;
+  private readonly fetch: typeof fetch;
+
+  constructor(config: TeamsChannelConfig, options: TeamsChannelOptions = {}) {
+    this.url = new URL(config.webhookUrl.href);
+    this.timeoutInMs = options.timeoutInMs ?? 30_000;
+    this.fetch = options.fetch ?? fetch;
+  }
+
+  async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
+    const message = renderTeamsMessage(alerts);
+    const where = redactWebhookUrl(this.url);
+    const timeout = AbortSignal.timeout(this.timeoutInMs);
+    const signal = context.abortSignal ? AbortSignal.any([context.abortSignal, timeout]) : timeout;
+    let outcome: SendOutcome;
+    try {
+      const response = await this.fetch(this.url, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(message.body),
+        signal,
+        redirect: "error",
+      });
+      const body = await response.text();
+      outcome = this.classify(response, body);
+    } catch (error) {
+      const reason = timeout.aborted ? `no answer within ${this.timeoutInMs} ms` : context.abortSignal?.aborted ? "cancelled" : errorMessage(error);
+      outcome = { kind: "retry", error: this.redact(`POST to ${where} failed: ${reason}`) };
+    }
+    context.log(`teams: POST ${message.bytes} bytes to ${where}: ${outcome.kind === "delivered" ? `delivered (${outcome.messageId})` : `${outcome.kind} (${outcome.error})`}`);
+    return outcome;
+  }
+
+  private classify(response: Response, body: string): SendOutcome {
+    const status = response.status;
+    if (status >= 200 && status < 300) {
+      if (body.includes(LEGACY_THROTTLED)) return { kind: "retry", error: `HTTP ${status} with a throttling body: ${this.excerpt(body)}` };
+      // Workflows answer 202 with the run id, which finds the run in the flow's history.
+      const runId = response.headers.get("x-ms-workflow-run-id");
+      return { kind: "delivered", messageId: runId ? `HTTP ${status} run ${runId}` : `HTTP ${status}` };
+    }
+    const what = `HTTP ${status}${body ? `: ${this.excerpt(body)}` : ""}`;
+    if (status === 429) {
+      const retryAfterInMs = parseRetryAfter(response.headers.get("retry-after"));
+      return { kind: "retry", error: what, ...(retryAfterInMs !== undefined && { retryAfterInMs }) };
+    }
+    if (status === 408 || status >= 500) return { kind: "retry", error: what };
+    // 400 bad card, 401/403 signature, 404 deleted flow, 413 too large: the same post cannot succeed.
+    return { kind: "deadLetter", error: what };
+  }
+
+  private excerpt(body: string): string {
+    const line = body.replace(/\s+/g, " ").trim();
+    return this.redact(line.length > MAX_ERROR_BODY_CHARS ? `${line.slice(0, MAX_ERROR_BODY_CHARS)}…` : line);
+  }
+
+  /** Removes the webhook URL and its signature from text that came back from the far side. */
+  private redact(text: string): string {
+    const sig = this.url.searchParams.get("sig");
+    let redacted = text.split(this.url.href).join(redactWebhookUrl(this.url));
+    if (sig) redacted = redacted.split(sig).join("<redacted>").split(encodeURIComponent(sig)).join("<redacted>");
+    return redacted;
+  }
+}
