@@ -179,10 +179,9 @@ function renderItemRow(artifact: FailedArtifact): Rendered {
     (url ? `<br><span style="font-size:12px;${MUTED}">${escapeHtml(url)}</span>` : "") +
     `</td><td style="${CELL}">${escapeHtml(code)}</td><td style="${CELL};word-break:break-word">${escapeHtml(message)}</td>` +
     `<td style="${CELL};white-space:nowrap">${escapeHtml(restorePoint)}</td><td style="${CELL}">${escapeHtml(destination)}</td></tr>`;
-  const details = [code && message ? `${code}: ${message}` : code || message, restorePoint && `restore point ${restorePoint}`, destination && `destination ${destination}`]
-    .filter(Boolean)
-    .join("; ");
-  const text = `- ${name}${showId ? ` (${id})` : ""}${url ? ` ${url}` : ""}\n${details ? `    ${details}\n` : ""}`;
+  const error = code && message ? `${code}: ${message}` : code || message;
+  const where = [restorePoint && `restore point ${restorePoint}`, destination && `destination ${destination}`].filter(Boolean).join(", ");
+  const text = `- ${name}${showId ? ` (${id})` : ""}${url ? ` ${url}` : ""}\n${error ? `    ${error}\n` : ""}${where ? `    ${where}\n` : ""}`;
   return { html, text };
 }
 

@@ -67,7 +67,7 @@ export type AcsFault =
 
 export type OperationStatus = "Running" | "Succeeded" | "Failed";
 
-interface Operation {
+export interface EmulatedOperation {
   status: OperationStatus;
   runningPollsLeft: number;
   readonly finalStatus: "Succeeded" | "Failed";
@@ -92,7 +92,7 @@ interface Answer {
 export class AcsEmailEmulator {
   readonly messages: AcceptedMessage[] = [];
   readonly requests: RecordedAcsRequest[] = [];
-  readonly operations = new Map<string, Operation>();
+  readonly operations = new Map<string, EmulatedOperation>();
   /** Sends that reused an existing operation id. */
   duplicateSends = 0;
   managedDomainLimits: boolean;
