@@ -1,0 +1,278 @@
+// restorewatch: alerts for failed Microsoft 365 Backup restore sessions.
+//
+// Deploys into one resource group (targetScope resourceGroup): a Flex Consumption function app
+// running as a user-assigned managed identity, its storage (host + state table), Application
+// Insights, Azure Communication Services email and, when a Teams webhook is given, a Key Vault.
+// Every role assignment is scoped to the one resource it is about. The Microsoft Graph app role
+// (BackupRestore-Restore.Read.All) is granted separately: see infra/README.md.
+
+targetScope = 'resourceGroup'
+
+// --- Naming and placement -----------------------------------------------------------------------
+
+@description('Short name used in every resource name (letters, digits, hyphens).')
+@minLength(3)
+@maxLength(12)
+param appName string = 'restorewatch'
+
+@description('Region of the function app, storage, monitoring and Key Vault. Must offer Flex Consumption.')
+param location string = resourceGroup().location
+
+@description('Tags added to every resource.')
+param tags object = {}
+
+// --- Hosting ------------------------------------------------------------------------------------
+
+@description('Memory per Flex Consumption instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+@description('Most instances Flex Consumption may scale to. The poller runs one timer at a time.')
+@minValue(1)
+@maxValue(1000)
+param maximumInstanceCount int = 40
+
+@description('Days Log Analytics keeps the app\'s logs.')
+@minValue(30)
+@maxValue(730)
+param logRetentionInDays int = 30
+
+// --- Email (Azure Communication Services) -------------------------------------------------------
+
+@description('Comma-separated alert recipients. Empty: no email channel, and no ACS resources are created.')
+@metadata({ appSetting: 'ALERT_EMAIL_TO' })
+param alertEmailTo string = ''
+
+@description('Data location of a new ACS and Email Communication Service, e.g. Europe or United States.')
+param acsDataLocation string = 'United States'
+
+@description('Resource id of an existing Communication Services resource to send through instead of creating one (its email domain must already be linked). Empty: create ACS with an Azure-managed domain.')
+param existingAcsResourceId string = ''
+
+@description('Sender address. Required with existingAcsResourceId (an address on a domain linked to it); with a new ACS leave empty to use DoNotReply@<azure-managed-domain>.')
+@metadata({ appSetting: 'ALERT_EMAIL_FROM' })
+param alertEmailFrom string = ''
+
+@description('Role granting the identity email send on the ACS resource. Default: Communication and Email Service Owner (the built-in role ACS documents for Entra ID email); a platform team may pass its own role.')
+param acsSendRoleDefinitionId string = '09976791-48a7-449e-bb21-39d1a415f350'
+
+// --- Teams --------------------------------------------------------------------------------------
+
+@secure()
+@description('Teams Workflows webhook URL, stored in Key Vault. Empty: no Teams channel, and no Key Vault is created.')
+param teamsWebhookUrl string = ''
+
+// --- restorewatch behaviour (same defaults as shared/config) ------------------------------------
+
+@description('NCRONTAB schedule (six fields, with seconds) of the poll.')
+@metadata({ appSetting: 'POLL_SCHEDULE' })
+param pollSchedule string = '0 */5 * * * *'
+
+@description('Comma-separated restore session statuses that raise an alert.')
+@metadata({ appSetting: 'ALERT_ON_STATUSES' })
+param alertOnStatuses string = 'failed,completedWithError'
+
+@description('Duration (30m, 24h, 2d) after which a session still activating/active is alerted as stuck, or off.')
+@metadata({ appSetting: 'ALERT_STUCK_AFTER' })
+param alertStuckAfter string = '24h'
+
+@description('Duration after which an unacknowledged failure is re-sent, or off.')
+@metadata({ appSetting: 'ALERT_REPEAT_AFTER' })
+param alertRepeatAfter string = 'off'
+
+@description('ISO time: on the first run, also alert on sessions completed after it. Empty: the first run records a baseline only.')
+@metadata({ appSetting: 'ALERT_BASELINE_SINCE' })
+param alertBaselineSince string = ''
+
+@description('Name of the state table in the storage account.')
+@metadata({ appSetting: 'STATE_TABLE' })
+param stateTableName string = 'restorewatch'
+
+@description('Days a finished session\'s state and delivered alerts are kept.')
+@metadata({ appSetting: 'STATE_RETENTION_DAYS' })
+@minValue(1)
+@maxValue(3650)
+param stateRetentionDays int = 400
+
+@description('Retries of one Graph request on 429/503/504 or a network error.')
+@metadata({ appSetting: 'GRAPH_MAX_RETRIES' })
+@minValue(0)
+@maxValue(20)
+param graphMaxRetries int = 4
+
+@description('Timeout of one Graph request attempt, in seconds.')
+@metadata({ appSetting: 'GRAPH_TIMEOUT_SECONDS' })
+@minValue(1)
+@maxValue(600)
+param graphTimeoutSeconds int = 30
+
+@description('Attempts per alert and channel before it is dead-lettered.')
+@metadata({ appSetting: 'DELIVERY_MAX_ATTEMPTS' })
+@minValue(1)
+@maxValue(1000)
+param deliveryMaxAttempts int = 10
+
+@description('Consecutive failed runs after which restorewatch alerts that it cannot see restore sessions.')
+@metadata({ appSetting: 'HEALTH_ALERT_AFTER' })
+@minValue(1)
+@maxValue(1000)
+param healthAlertAfter int = 3
+
+// --- Names --------------------------------------------------------------------------------------
+
+var suffix = uniqueString(resourceGroup().id, appName)
+var compactName = toLower(replace(appName, '-', ''))
+var emailEnabled = !empty(alertEmailTo)
+var useExistingAcs = !empty(existingAcsResourceId)
+var teamsEnabled = !empty(teamsWebhookUrl)
+var communicationServiceName = useExistingAcs ? last(split(existingAcsResourceId, '/')) : 'acs-${appName}-${suffix}'
+var acsSubscriptionId = useExistingAcs ? split(existingAcsResourceId, '/')[2] : subscription().subscriptionId
+var acsResourceGroupName = useExistingAcs ? split(existingAcsResourceId, '/')[4] : resourceGroup().name
+// azd finds the app to deploy to by this tag (azure.yaml service "restorewatch").
+var functionAppTags = union(tags, { 'azd-service-name': 'restorewatch' })
+
+// --- Resources ----------------------------------------------------------------------------------
+
+// The one identity the app uses for everything: host storage, state table, deployment package,
+// Application Insights, Key Vault references, ACS email and Microsoft Graph.
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: 'id-${appName}-${suffix}'
+  location: location
+  tags: tags
+}
+
+module storage 'modules/storage.bicep' = {
+  name: 'storage'
+  params: {
+    name: take('st${compactName}${suffix}', 24)
+    location: location
+    tags: tags
+    deploymentContainerName: 'app-package'
+    stateTableName: stateTableName
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module monitoring 'modules/monitoring.bicep' = {
+  name: 'monitoring'
+  params: {
+    logAnalyticsName: 'log-${appName}-${suffix}'
+    appInsightsName: 'appi-${appName}-${suffix}'
+    location: location
+    tags: tags
+    retentionInDays: logRetentionInDays
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+module communication 'modules/communication.bicep' = if (emailEnabled && !useExistingAcs) {
+  name: 'communication'
+  params: {
+    communicationServiceName: communicationServiceName
+    emailServiceName: 'ecs-${appName}-${suffix}'
+    tags: tags
+    dataLocation: acsDataLocation
+  }
+}
+
+// The send role on the ACS resource, in whichever resource group (and subscription) it lives.
+module communicationAccess 'modules/communicationAccess.bicep' = if (emailEnabled) {
+  name: 'communication-access'
+  scope: resourceGroup(acsSubscriptionId, acsResourceGroupName)
+  dependsOn: [
+    communication // when it creates the ACS resource
+  ]
+  params: {
+    communicationServiceName: communicationServiceName
+    identityId: identity.id
+    principalId: identity.properties.principalId
+    sendRoleDefinitionId: acsSendRoleDefinitionId
+  }
+}
+
+module keyVault 'modules/keyVault.bicep' = if (teamsEnabled) {
+  name: 'key-vault'
+  params: {
+    name: take('kv-${compactName}-${suffix}', 24)
+    location: location
+    tags: tags
+    teamsWebhookUrl: teamsWebhookUrl
+    identityId: identity.id
+    principalId: identity.properties.principalId
+  }
+}
+
+// --- App settings: everything shared/config reads in production, nothing secret ------------------
+
+// Functions host: identity-based storage and Entra-authenticated Application Insights.
+var hostSettings = {
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  AzureWebJobsStorage__blobServiceUri: storage.outputs.blobEndpoint
+  AzureWebJobsStorage__queueServiceUri: storage.outputs.queueEndpoint
+  // Also where restorewatch keeps its state table (shared/config reads it).
+  AzureWebJobsStorage__tableServiceUri: storage.outputs.tableEndpoint
+  APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  AZURE_CLIENT_ID: identity.properties.clientId
+}
+
+var restorewatchSettings = {
+  POLL_SCHEDULE: pollSchedule
+  ALERT_ON_STATUSES: alertOnStatuses
+  ALERT_STUCK_AFTER: alertStuckAfter
+  ALERT_REPEAT_AFTER: alertRepeatAfter
+  STATE_TABLE: stateTableName
+  STATE_RETENTION_DAYS: string(stateRetentionDays)
+  GRAPH_MAX_RETRIES: string(graphMaxRetries)
+  GRAPH_TIMEOUT_SECONDS: string(graphTimeoutSeconds)
+  DELIVERY_MAX_ATTEMPTS: string(deliveryMaxAttempts)
+  HEALTH_ALERT_AFTER: string(healthAlertAfter)
+}
+
+var baselineSettings = empty(alertBaselineSince) ? {} : { ALERT_BASELINE_SINCE: alertBaselineSince }
+
+var emailSettings = emailEnabled
+  ? {
+      ACS_ENDPOINT: communicationAccess!.outputs.endpoint
+      ALERT_EMAIL_FROM: empty(alertEmailFrom) && !useExistingAcs ? communication!.outputs.senderAddress : alertEmailFrom
+      ALERT_EMAIL_TO: alertEmailTo
+    }
+  : {}
+
+var teamsSettings = teamsEnabled
+  ? { TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.teamsWebhookSecretUri})' }
+  : {}
+
+module functionApp 'modules/functionApp.bicep' = {
+  name: 'function-app'
+  params: {
+    planName: 'plan-${appName}-${suffix}'
+    appName: 'func-${appName}-${suffix}'
+    location: location
+    tags: functionAppTags
+    identityId: identity.id
+    deploymentContainerUrl: storage.outputs.deploymentContainerUrl
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    appSettings: union(hostSettings, restorewatchSettings, baselineSettings, emailSettings, teamsSettings)
+  }
+}
+
+// --- Outputs (azd stores them in the environment; the postprovision hook prints the grant command)
+
+output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
+output MANAGED_IDENTITY_NAME string = identity.name
+output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
+@description('Pass this to: restorewatch grant-graph-permission --principal-id <it>')
+output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+output STORAGE_ACCOUNT_NAME string = storage.outputs.name
+output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
+output ALERT_EMAIL_FROM string = emailSettings.?ALERT_EMAIL_FROM ?? ''
+output KEY_VAULT_NAME string = teamsEnabled ? keyVault!.outputs.name : ''

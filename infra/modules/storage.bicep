@@ -1,0 +1,110 @@
+// Storage for the Functions host (AzureWebJobsStorage), the Flex deployment package and the
+// restorewatch state table. Shared keys are off: everything goes through the managed identity.
+
+param name string
+param location string
+param tags object
+
+@description('Blob container the Flex Consumption plan deploys the app package from.')
+param deploymentContainerName string
+
+@description('Name of the state table (STATE_TABLE). The app creates it if missing; creating it here makes it visible and removable with the deployment.')
+param stateTableName string
+
+@description('Resource id of the managed identity; names the role assignments so re-deploys find the same ones.')
+param identityId string
+
+@description('Principal (object) id of the managed identity that gets data roles on this account.')
+param principalId string
+
+// Built-in role definition ids.
+var storageBlobDataOwner = 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+var storageQueueDataContributor = '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
+var storageTableDataContributor = '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
+
+resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
+  name: name
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    allowSharedKeyAccess: false
+    defaultToOAuthAuthentication: true
+    allowBlobPublicAccess: false
+    allowCrossTenantReplication: false
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+    // Flex Consumption without virtual network integration reaches storage over its public endpoint.
+    publicNetworkAccess: 'Enabled'
+    networkAcls: {
+      defaultAction: 'Allow'
+      bypass: 'AzureServices'
+    }
+  }
+
+  resource blobService 'blobServices' = {
+    name: 'default'
+
+    resource deploymentContainer 'containers' = {
+      name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource stateTable 'tables' = {
+      name: stateTableName
+    }
+  }
+}
+
+// Functions host with an identity-based AzureWebJobsStorage: blob leases for the timer trigger's
+// singleton lock and host keys, and the Flex deployment container. Blob Data Owner is what the
+// Functions documentation requires for identity-based host storage.
+resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityId, storageBlobDataOwner)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataOwner)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Functions host: queues it uses internally (e.g. blob-trigger receipts, diagnostics events) with
+// an identity-based AzureWebJobsStorage__queueServiceUri.
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityId, storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageQueueDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// restorewatch's own state (sessions, outbox, silences, run metadata). Scoped to the account rather
+// than the table because the app creates its table if missing, which is an account-level action.
+resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, identityId, storageTableDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+output id string = storage.id
+output name string = storage.name
+output blobEndpoint string = storage.properties.primaryEndpoints.blob
+output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tableEndpoint string = storage.properties.primaryEndpoints.table
+output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'

@@ -1,0 +1,493 @@
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { SETTINGS } from "../../shared/config/settings";
+
+/**
+ * Checks the ARM template compiled from infra/main.bicep by `bash scripts/check-infra.sh` (the real
+ * Bicep compiler): the app settings are exactly what shared/config knows, none holds a key, and
+ * every role assignment sits on one resource.
+ */
+
+const root = path.resolve(__dirname, "../..");
+const COMPILED = path.join(root, ".local/infra/main.json");
+
+/** Settings the code knows that infra deliberately leaves unset. */
+const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
+  AzureWebJobsStorage: "that is the connection-string form; infra sets the identity-based AzureWebJobsStorage__* keys instead",
+  STATE_STORAGE: "the state table lives in the host storage account (AzureWebJobsStorage__tableServiceUri)",
+  ACS_CONNECTION_STRING: "it carries an access key; in Azure the app sends with its managed identity through ACS_ENDPOINT",
+  GRAPH_ENDPOINT: "the default (https://graph.microsoft.com) is right in Azure; only emulators and relays change it",
+  GRAPH_TENANT_ID: "the code takes the tenant from the Graph token's tid claim",
+  TEAMS_WEBHOOK_ALLOWED_HOSTS: "for self-hosted relays and tests; the Teams and Power Automate hosts are built in",
+  ALERT_OUTBOX_DIR: "the file channel is for local development",
+};
+
+/** Set only when the feature is configured (email recipients, a Teams webhook, a baseline time). */
+const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL", "ALERT_BASELINE_SINCE"];
+
+/** Host settings that are not restorewatch's: identity-based host storage and Entra-authenticated App Insights. */
+const HOST_STORAGE_KEYS = ["credential", "clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"].map((k) => `AzureWebJobsStorage__${k}`);
+const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"];
+
+/** App settings Flex Consumption rejects or ignores (the runtime comes from functionAppConfig). */
+const FLEX_FORBIDDEN = [
+  "FUNCTIONS_WORKER_RUNTIME",
+  "FUNCTIONS_WORKER_RUNTIME_VERSION",
+  "FUNCTIONS_EXTENSION_VERSION",
+  "WEBSITE_NODE_DEFAULT_VERSION",
+  "WEBSITE_RUN_FROM_PACKAGE",
+  "WEBSITE_CONTENTAZUREFILECONNECTIONSTRING",
+  "WEBSITE_CONTENTSHARE",
+  "SCM_DO_BUILD_DURING_DEPLOYMENT",
+];
+
+/** Built-in roles and the one kind of resource each may be assigned on. */
+const EXPECTED_ROLES: Readonly<Record<string, { name: string; scopeType: string }>> = {
+  "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": { name: "Storage Blob Data Owner", scopeType: "Microsoft.Storage/storageAccounts" },
+  "974c5e8b-45b9-4653-ba55-5f855dd0fb88": { name: "Storage Queue Data Contributor", scopeType: "Microsoft.Storage/storageAccounts" },
+  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": { name: "Storage Table Data Contributor", scopeType: "Microsoft.Storage/storageAccounts" },
+  "3913510d-42f4-4e42-8a64-420c390055eb": { name: "Monitoring Metrics Publisher", scopeType: "Microsoft.Insights/components" },
+  "4633458b-17de-408a-b874-0445c86b69e6": { name: "Key Vault Secrets User", scopeType: "Microsoft.KeyVault/vaults" },
+  "09976791-48a7-449e-bb21-39d1a415f350": { name: "Communication and Email Service Owner", scopeType: "Microsoft.Communication/communicationServices" },
+};
+
+// ---------------------------------------------------------------------------------------------
+// The compiled template
+// ---------------------------------------------------------------------------------------------
+
+interface ArmParameter {
+  type: string;
+  defaultValue?: unknown;
+  metadata?: { appSetting?: string; description?: string };
+}
+
+interface ArmResource {
+  type: string;
+  name: string;
+  scope?: string;
+  condition?: string;
+  properties?: Record<string, unknown> & { template?: ArmTemplate; parameters?: Record<string, { value: unknown }> };
+  [key: string]: unknown;
+}
+
+interface ArmTemplate {
+  parameters?: Record<string, ArmParameter>;
+  variables?: Record<string, unknown>;
+  resources: ArmResource[];
+}
+
+/** Where an expression is evaluated: a template, and for a module the deployment that passes its parameters. */
+interface Scope {
+  readonly template: ArmTemplate;
+  readonly parent?: { readonly scope: Scope; readonly deployment: ArmResource };
+}
+
+function loadCompiledTemplate(): { template: ArmTemplate; text: string } {
+  if (!existsSync(COMPILED)) {
+    throw new Error(`${path.relative(root, COMPILED)} is missing: run 'bash scripts/check-infra.sh' first (it compiles infra/main.bicep with the Bicep CLI)`);
+  }
+  const builtAt = statSync(COMPILED).mtimeMs;
+  const stale = listBicepFiles(path.join(root, "infra")).filter((file) => statSync(file).mtimeMs > builtAt);
+  if (stale.length > 0) {
+    throw new Error(`${path.relative(root, COMPILED)} is older than ${stale.map((f) => path.relative(root, f)).join(", ")}: run 'bash scripts/check-infra.sh' again`);
+  }
+  const text = readFileSync(COMPILED, "utf8");
+  return { template: JSON.parse(text) as ArmTemplate, text };
+}
+
+function listBicepFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return listBicepFiles(full);
+    return entry.name.endsWith(".bicep") ? [full] : [];
+  });
+}
+
+/** Every resource in the template and its modules, with the scope its expressions are evaluated in. */
+function allResources(scope: Scope): { resource: ArmResource; scope: Scope }[] {
+  return scope.template.resources.flatMap((resource) => {
+    const nested = resource.type === "Microsoft.Resources/deployments" ? resource.properties?.template : undefined;
+    return [{ resource, scope }, ...(nested ? allResources({ template: nested, parent: { scope, deployment: resource } }) : [])];
+  });
+}
+
+function moduleScope(rootScope: Scope, deploymentName: string): Scope {
+  const deployment = rootScope.template.resources.find((r) => r.type === "Microsoft.Resources/deployments" && r.name === deploymentName);
+  const template = deployment?.properties?.template;
+  if (!deployment || !template) throw new Error(`main.bicep has no module deployment named '${deploymentName}'`);
+  return { template, parent: { scope: rootScope, deployment } };
+}
+
+function resourceOfType(scope: Scope, type: string): ArmResource {
+  const found = scope.template.resources.filter((r) => r.type === type);
+  expect(found, `one ${type}`).toHaveLength(1);
+  return found[0] as ArmResource;
+}
+
+// ---------------------------------------------------------------------------------------------
+// ARM template expressions: just enough of the language to read app settings and role ids
+// ---------------------------------------------------------------------------------------------
+
+type Node =
+  | { kind: "string"; value: string; text: string }
+  | { kind: "number"; value: number; text: string }
+  | { kind: "call"; name: string; args: Node[]; text: string }
+  | { kind: "member"; target: Node; name: string; text: string }
+  | { kind: "index"; target: Node; index: Node; text: string };
+
+function isExpression(value: unknown): value is string {
+  return typeof value === "string" && value.startsWith("[") && !value.startsWith("[[") && value.endsWith("]");
+}
+
+function parseExpression(expression: string): Node {
+  const source = expression.slice(1, -1);
+  let pos = 0;
+  const skip = (): void => {
+    while (pos < source.length && /\s/.test(source[pos] as string)) pos += 1;
+  };
+  const fail = (what: string): never => {
+    throw new Error(`cannot parse ARM expression at ${pos} (${what}): ${expression}`);
+  };
+  const expect = (char: string): void => {
+    skip();
+    if (source[pos] !== char) fail(`expected '${char}'`);
+    pos += 1;
+  };
+  const primary = (): Node => {
+    skip();
+    const start = pos;
+    const char = source[pos];
+    if (char === "'") {
+      let value = "";
+      pos += 1;
+      for (;;) {
+        if (pos >= source.length) fail("unterminated string");
+        if (source[pos] === "'") {
+          if (source[pos + 1] === "'") {
+            value += "'";
+            pos += 2;
+            continue;
+          }
+          pos += 1;
+          break;
+        }
+        value += source[pos];
+        pos += 1;
+      }
+      return { kind: "string", value, text: source.slice(start, pos) };
+    }
+    const number = /^-?\d+/.exec(source.slice(pos));
+    if (number) {
+      pos += number[0].length;
+      return { kind: "number", value: Number(number[0]), text: number[0] };
+    }
+    const name = /^[A-Za-z_][\w]*/.exec(source.slice(pos));
+    if (!name) return fail("expected a value");
+    pos += name[0].length;
+    expect("(");
+    const args: Node[] = [];
+    skip();
+    if (source[pos] === ")") pos += 1;
+    else {
+      for (;;) {
+        args.push(postfix());
+        skip();
+        if (source[pos] === ",") {
+          pos += 1;
+          continue;
+        }
+        expect(")");
+        break;
+      }
+    }
+    return { kind: "call", name: name[0], args, text: source.slice(start, pos) };
+  };
+  const postfix = (): Node => {
+    skip();
+    const start = pos;
+    let node = primary();
+    for (;;) {
+      skip();
+      if (source[pos] === ".") {
+        pos += 1;
+        const member = /^[A-Za-z_$][\w$]*/.exec(source.slice(pos));
+        if (!member) return fail("expected a property name");
+        pos += member[0].length;
+        node = { kind: "member", target: node, name: member[0], text: source.slice(start, pos) };
+      } else if (source[pos] === "[") {
+        pos += 1;
+        const index = postfix();
+        expect("]");
+        node = { kind: "index", target: node, index, text: source.slice(start, pos) };
+      } else return node;
+    }
+  };
+  const node = postfix();
+  skip();
+  if (pos !== source.length) fail("trailing text");
+  return node;
+}
+
+/** The JSON value an expression of the form variables('x') / parameters('x') stands for, in its scope. */
+function resolveReference(node: Node, scope: Scope): { value: unknown; scope: Scope } | undefined {
+  if (node.kind !== "call" || node.args.length !== 1 || node.args[0]?.kind !== "string") return undefined;
+  const name = node.args[0].value;
+  if (node.name === "variables") {
+    const variables = scope.template.variables ?? {};
+    if (!(name in variables)) throw new Error(`no variable '${name}'`);
+    return { value: variables[name], scope };
+  }
+  if (node.name === "parameters") {
+    if (scope.parent) {
+      const passed = scope.parent.deployment.properties?.parameters?.[name];
+      if (passed) return { value: passed.value, scope: scope.parent.scope };
+    }
+    const declared = scope.template.parameters?.[name];
+    if (!declared) throw new Error(`no parameter '${name}'`);
+    return { value: declared.defaultValue, scope };
+  }
+  return undefined;
+}
+
+/** A string a role definition id or similar resolves to, through variables, parameters and defaults. */
+function resolveString(value: unknown, scope: Scope): string {
+  if (!isExpression(value)) {
+    if (typeof value !== "string") throw new Error(`not a string: ${JSON.stringify(value)}`);
+    return value;
+  }
+  const resolveNode = (node: Node, at: Scope): string => {
+    if (node.kind === "string") return node.value;
+    const reference = resolveReference(node, at);
+    if (reference) return resolveString(reference.value, reference.scope);
+    throw new Error(`cannot resolve ${node.text} to a constant`);
+  };
+  return resolveNode(parseExpression(value), scope);
+}
+
+interface SettingEntry {
+  /** The value as written in the template (an expression's source, or the JSON value). */
+  readonly text: string;
+  /** Only set on one branch of an if(). */
+  readonly conditional: boolean;
+}
+
+/** Every key an app-settings object can have, however it is composed (union, if, createObject, variables, parameters). */
+function collectSettings(value: unknown, scope: Scope, conditional = false, into = new Map<string, SettingEntry>()): Map<string, SettingEntry> {
+  const add = (key: string, text: string): void => {
+    if (into.has(key)) throw new Error(`app setting ${key} is set twice`);
+    into.set(key, { text, conditional });
+  };
+  if (isExpression(value)) {
+    collectNode(parseExpression(value), scope, conditional, into);
+  } else if (typeof value === "object" && value !== null && !Array.isArray(value)) {
+    for (const [key, item] of Object.entries(value)) add(key, typeof item === "string" ? item : JSON.stringify(item));
+  } else {
+    throw new Error(`app settings are not an object: ${JSON.stringify(value)}`);
+  }
+  return into;
+}
+
+function collectNode(node: Node, scope: Scope, conditional: boolean, into: Map<string, SettingEntry>): void {
+  const reference = resolveReference(node, scope);
+  if (reference) {
+    collectSettings(reference.value, reference.scope, conditional, into);
+    return;
+  }
+  if (node.kind !== "call") throw new Error(`cannot read app settings from ${node.text}`);
+  switch (node.name) {
+    case "union":
+    case "shallowMerge":
+    case "createArray":
+      for (const arg of node.args) collectNode(arg, scope, conditional, into);
+      return;
+    case "if":
+      for (const arg of node.args.slice(1)) collectNode(arg, scope, true, into);
+      return;
+    case "createObject":
+      for (let i = 0; i < node.args.length; i += 2) {
+        const key = node.args[i];
+        const item = node.args[i + 1];
+        if (key?.kind !== "string" || !item) throw new Error(`createObject with a computed key: ${node.text}`);
+        if (into.has(key.value)) throw new Error(`app setting ${key.value} is set twice`);
+        into.set(key.value, { text: item.text, conditional });
+      }
+      return;
+    default:
+      throw new Error(`cannot read app settings from ${node.name}(): ${node.text}`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The checks
+// ---------------------------------------------------------------------------------------------
+
+describe("infra/main.bicep compiled to ARM", () => {
+  const { template, text } = loadCompiledTemplate();
+  const main: Scope = { template };
+  const app = moduleScope(main, "function-app");
+  const settingsResource = app.template.resources.find((r) => r.type === "Microsoft.Web/sites/config" && r.name.includes("'appsettings'"));
+  if (!settingsResource) throw new Error("the function-app module has no Microsoft.Web/sites/config 'appsettings' resource");
+  const settings = collectSettings(settingsResource.properties, app);
+  const names = [...settings.keys()];
+  const known = new Map(SETTINGS.map((s) => [s.name, s]));
+  const parameters = template.parameters ?? {};
+
+  describe("app settings", () => {
+    it("are set in one place: the appsettings resource, not siteConfig", () => {
+      const site = resourceOfType(app, "Microsoft.Web/sites");
+      expect((site.properties?.["siteConfig"] as Record<string, unknown> | undefined)?.["appSettings"]).toBeUndefined();
+      expect(names.length).toBeGreaterThan(10);
+    });
+
+    it("are each a setting shared/config knows, an identity-based host storage key, or a documented platform setting", () => {
+      const unknown = names.filter((name) => !known.has(name) && !HOST_STORAGE_KEYS.includes(name) && !PLATFORM_SETTINGS.includes(name));
+      expect(unknown, "app settings no code reads (misspelt?)").toEqual([]);
+    });
+
+    it("cover every setting production needs; the rest are listed, with a reason, as not set by infra", () => {
+      const missing = SETTINGS.map((s) => s.name).filter((name) => !settings.has(name) && !(name in NOT_SET_BY_INFRA));
+      expect(missing, "settings shared/config reads that infra neither sets nor lists in NOT_SET_BY_INFRA").toEqual([]);
+      const listedButSet = Object.keys(NOT_SET_BY_INFRA).filter((name) => settings.has(name));
+      expect(listedButSet).toEqual([]);
+      const stale = Object.keys(NOT_SET_BY_INFRA).filter((name) => !known.has(name));
+      expect(stale, "NOT_SET_BY_INFRA names settings the code no longer has").toEqual([]);
+      for (const key of [...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS]) expect(settings.has(key), key).toBe(true);
+    });
+
+    it("set the channels and the baseline only when configured, and everything else always", () => {
+      expect(names.filter((name) => settings.get(name)?.conditional).sort()).toEqual([...CONDITIONAL].sort());
+    });
+
+    it("include none of the settings Flex Consumption rejects", () => {
+      expect(names.filter((name) => FLEX_FORBIDDEN.includes(name))).toEqual([]);
+    });
+
+    it("hold no key or connection string: storage and ACS go through the managed identity, Teams through Key Vault", () => {
+      const keyLike = /\blist[A-Z]\w*\(|AccountKey=|accesskey=|SharedAccessSignature|[?&]sig=|DefaultEndpointsProtocol/i;
+      expect(names.filter((name) => keyLike.test(settings.get(name)?.text ?? ""))).toEqual([]);
+      // Nowhere in the template is a key read back (listKeys, listSecrets, listAccountSas, ...).
+      expect(text).not.toMatch(/\blist[A-Z]\w*\(/);
+      expect(settings.get("AzureWebJobsStorage__credential")?.text).toBe("'managedidentity'");
+      expect(settings.get("AzureWebJobsStorage__clientId")?.text).toBe(settings.get("AZURE_CLIENT_ID")?.text);
+      expect(settings.get("APPLICATIONINSIGHTS_AUTHENTICATION_STRING")?.text).toMatch(/^format\('ClientId=\{0\};Authorization=AAD'/);
+      // Every setting the registry marks secret that infra sets must be a Key Vault reference.
+      for (const name of names.filter((n) => known.get(n)?.secret)) {
+        expect(settings.get(name)?.text, name).toMatch(/^format\('@Microsoft\.KeyVault\(SecretUri=\{0\}\)'/);
+      }
+      expect(names.filter((n) => known.get(n)?.secret)).toEqual(["TEAMS_WEBHOOK_URL"]);
+    });
+
+    it("the App Insights connection string carries no usable key: local auth is disabled", () => {
+      expect(settings.get("APPLICATIONINSIGHTS_CONNECTION_STRING")?.text).toContain("outputs.connectionString");
+      const insights = resourceOfType(moduleScope(main, "monitoring"), "Microsoft.Insights/components");
+      expect(insights.properties?.["DisableLocalAuth"]).toBe(true);
+    });
+
+    it("are parameters with the same defaults as the code", () => {
+      const tunable = Object.entries(parameters).filter(([, p]) => p.metadata?.appSetting !== undefined);
+      expect(tunable.length).toBeGreaterThanOrEqual(12);
+      for (const [parameter, declared] of tunable) {
+        const setting = declared.metadata?.appSetting as string;
+        const doc = known.get(setting);
+        expect(doc, `parameter ${parameter} names unknown setting ${setting}`).toBeDefined();
+        expect(String(declared.defaultValue), `default of ${parameter} (${setting})`).toBe(doc?.defaultValue ?? "");
+        expect(settings.get(setting)?.text, `${setting} is set from parameter ${parameter}`).toContain(`parameters('${parameter}')`);
+      }
+      // Settings an operator tunes all have a parameter; the rest come from the resources deployed.
+      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL"]);
+      const withParameter = new Set(tunable.map(([, p]) => p.metadata?.appSetting));
+      expect(names.filter((name) => !fromResources.has(name) && !withParameter.has(name))).toEqual([]);
+    });
+
+    it("the Teams webhook URL is a secure parameter and never an output", () => {
+      expect(parameters["teamsWebhookUrl"]?.type).toBe("securestring");
+      expect(JSON.stringify((template as { outputs?: unknown }).outputs ?? {})).not.toContain("teamsWebhookUrl");
+    });
+  });
+
+  describe("role assignments", () => {
+    const assignments = allResources(main).filter(({ resource }) => resource.type === "Microsoft.Authorization/roleAssignments");
+
+    it("are exactly the six the app needs, each on the one resource it is about", () => {
+      const found = assignments.map(({ resource, scope }) => {
+        const scopeNode = resource.scope !== undefined && isExpression(resource.scope) ? parseExpression(resource.scope) : undefined;
+        // scope: resourceId('<provider>/<type>', name): one resource, never the resource group or subscription.
+        expect(scopeNode?.kind === "call" && scopeNode.name === "resourceId", `scope of ${resource.name}: ${resource.scope}`).toBe(true);
+        const scopeType = scopeNode?.kind === "call" && scopeNode.args[0]?.kind === "string" ? scopeNode.args[0].value : "";
+        const definition = parseExpression(String(resource.properties?.["roleDefinitionId"]));
+        expect(definition.kind === "call" && definition.name === "subscriptionResourceId" && definition.args[0]?.kind === "string" && definition.args[0].value === "Microsoft.Authorization/roleDefinitions").toBe(true);
+        const roleId = definition.kind === "call" ? resolveString(`[${definition.args[1]?.text ?? ""}]`, scope) : "";
+        return { role: EXPECTED_ROLES[roleId]?.name ?? roleId, scopeType };
+      });
+      expect(found.sort((a, b) => a.role.localeCompare(b.role))).toEqual(
+        Object.values(EXPECTED_ROLES)
+          .map((r) => ({ role: r.name, scopeType: r.scopeType }))
+          .sort((a, b) => a.role.localeCompare(b.role)),
+      );
+    });
+
+    it("are named guid(resource, identity, role) so a re-deploy updates rather than duplicates them", () => {
+      for (const { resource } of assignments) {
+        const name = parseExpression(resource.name);
+        expect(name.kind === "call" && name.name === "guid", resource.name).toBe(true);
+        if (name.kind !== "call") continue;
+        expect(name.args.map((a) => a.text)).toEqual([(resource.scope ?? "").slice(1, -1), "parameters('identityId')", expect.any(String)]);
+        expect(resource.properties?.["principalType"]).toBe("ServicePrincipal");
+      }
+    });
+
+    it("the ACS send role is the one infra/README.md explains, overridable by parameter", () => {
+      expect(parameters["acsSendRoleDefinitionId"]?.defaultValue).toBe("09976791-48a7-449e-bb21-39d1a415f350");
+    });
+  });
+
+  describe("resources", () => {
+    it("a Flex Consumption plan and a Linux Node 22 app, HTTPS only, TLS 1.2, FTP and basic auth off, running as the user-assigned identity", () => {
+      const plan = resourceOfType(app, "Microsoft.Web/serverfarms");
+      expect(plan["sku"]).toEqual({ name: "FC1", tier: "FlexConsumption" });
+      expect(plan.properties?.["reserved"]).toBe(true);
+      const site = resourceOfType(app, "Microsoft.Web/sites");
+      expect(site["kind"]).toBe("functionapp,linux");
+      expect((site["identity"] as { type: string }).type).toBe("UserAssigned");
+      const props = site.properties as Record<string, unknown> & { siteConfig: Record<string, unknown>; functionAppConfig: Record<string, Record<string, unknown>> };
+      expect(props["httpsOnly"]).toBe(true);
+      expect(props["keyVaultReferenceIdentity"]).toBe("[parameters('identityId')]");
+      expect(props.siteConfig).toMatchObject({ minTlsVersion: "1.2", scmMinTlsVersion: "1.2", ftpsState: "Disabled" });
+      expect(props.functionAppConfig["runtime"]).toEqual({ name: "node", version: "22" });
+      expect(props.functionAppConfig["deployment"]).toMatchObject({
+        storage: { type: "blobContainer", authentication: { type: "UserAssignedIdentity", userAssignedIdentityResourceId: "[parameters('identityId')]" } },
+      });
+      const policies = app.template.resources.filter((r) => r.type === "Microsoft.Web/sites/basicPublishingCredentialsPolicies");
+      expect(policies.map((p) => p.properties?.["allow"])).toEqual([false, false]);
+      expect(parameters["instanceMemoryMB"]?.defaultValue).toBe(2048);
+    });
+
+    it("storage without shared keys or public blob access, TLS 1.2", () => {
+      const storage = resourceOfType(moduleScope(main, "storage"), "Microsoft.Storage/storageAccounts");
+      expect(storage.properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2", supportsHttpsTrafficOnly: true });
+    });
+
+    it("Key Vault in RBAC mode with soft delete and purge protection", () => {
+      const vault = resourceOfType(moduleScope(main, "key-vault"), "Microsoft.KeyVault/vaults");
+      expect(vault.properties).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, enablePurgeProtection: true });
+    });
+
+    it("ACS with an Azure-managed domain linked, and no access keys", () => {
+      const acs = moduleScope(main, "communication");
+      const domain = resourceOfType(acs, "Microsoft.Communication/emailServices/domains");
+      expect(domain.name).toContain("'AzureManagedDomain'");
+      expect(domain.properties).toMatchObject({ domainManagement: "AzureManaged" });
+      const service = resourceOfType(acs, "Microsoft.Communication/communicationServices");
+      expect(service.properties?.["disableLocalAuth"]).toBe(true);
+      expect(JSON.stringify(service.properties?.["linkedDomains"])).toContain("Microsoft.Communication/emailServices/domains");
+    });
+
+    it("no registry modules: every module is compiled in (CI cannot restore br/public)", () => {
+      const modules = allResources(main).filter(({ resource }) => resource.type === "Microsoft.Resources/deployments");
+      expect(modules.length).toBeGreaterThan(0);
+      for (const { resource } of modules) expect(resource.properties?.template, resource.name).toBeDefined();
+      expect(text).not.toContain("br/public:");
+    });
+  });
+});
