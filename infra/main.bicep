@@ -274,5 +274,5 @@ output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
-output ALERT_EMAIL_FROM string = emailSettings.?ALERT_EMAIL_FROM ?? ''
+output EMAIL_SENDER_ADDRESS string = emailSettings.?ALERT_EMAIL_FROM ?? ''
 output KEY_VAULT_NAME string = teamsEnabled ? keyVault!.outputs.name : ''

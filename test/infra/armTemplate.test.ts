@@ -442,6 +442,26 @@ describe("infra/main.bicep compiled to ARM", () => {
     });
   });
 
+  describe("azd wiring", () => {
+    it("main.parameters.json sets only declared parameters, and secrets only from the environment", () => {
+      const file = JSON.parse(readFileSync(path.join(root, "infra/main.parameters.json"), "utf8")) as { parameters: Record<string, { value: unknown }> };
+      const entries = Object.entries(file.parameters);
+      expect(entries.map(([name]) => name).filter((name) => !(name in parameters))).toEqual([]);
+      for (const [name, { value }] of entries) {
+        if (parameters[name]?.type === "securestring") expect(value, name).toMatch(/^\$\{[A-Z_]+=?\}$/);
+      }
+    });
+
+    it("the azure.yaml hook prints only outputs the template has", () => {
+      const outputs = Object.keys((template as { outputs?: Record<string, unknown> }).outputs ?? {});
+      const yaml = readFileSync(path.join(root, "azure.yaml"), "utf8");
+      const used = new Set([...yaml.matchAll(/\$\{([A-Z_]+)\}|\$env:([A-Z_]+)/g)].map((m) => m[1] ?? m[2]));
+      used.delete("AZURE_RESOURCE_GROUP"); // azd's own
+      expect([...used].filter((name) => name !== undefined && !outputs.includes(name))).toEqual([]);
+      expect(used.has("MANAGED_IDENTITY_PRINCIPAL_ID")).toBe(true);
+    });
+  });
+
   describe("resources", () => {
     it("a Flex Consumption plan and a Linux Node 22 app, HTTPS only, TLS 1.2, FTP and basic auth off, running as the user-assigned identity", () => {
       const plan = resourceOfType(app, "Microsoft.Web/serverfarms");
