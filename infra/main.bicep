@@ -31,8 +31,8 @@ param tags object = {}
 ])
 param instanceMemoryMB int = 2048
 
-@description('Most instances Flex Consumption may scale to. The poller runs one timer at a time.')
-@minValue(1)
+@description('Most instances Flex Consumption may scale to. The poller runs one timer at a time; 40 is the smallest value every Flex region accepts.')
+@minValue(40)
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
