@@ -75,12 +75,12 @@ export class TokenIssuer {
 
   /** A TokenCredential that hands out tokens from this issuer (for tests that do not exercise the identity endpoint). */
   credential(options: IssueOptions = {}): TokenCredential & { calls: number } {
-    const issuer = this;
+    const issue = (): { token: string; claims: TokenClaims } => this.issue(options);
     return {
       calls: 0,
       async getToken(): Promise<AccessToken> {
         this.calls += 1;
-        const { token, claims } = issuer.issue(options);
+        const { token, claims } = issue();
         return { token, expiresOnTimestamp: claims.exp * 1000 };
       },
     };
