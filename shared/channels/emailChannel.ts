@@ -7,7 +7,7 @@ import { renderEmail } from "../alerts/renderEmail";
 import type { EmailChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { parseRetryAfter } from "./retryAfter";
+import { parseRetryAfter } from "../retryAfter";
 
 /** ACS takes at most 50 recipients per message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;

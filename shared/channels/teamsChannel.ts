@@ -3,7 +3,7 @@ import { renderTeamsMessage } from "../alerts/renderTeamsCard";
 import type { TeamsChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { parseRetryAfter } from "./retryAfter";
+import { parseRetryAfter } from "../retryAfter";
 import { redactWebhookUrl } from "./teamsWebhookUrl";
 
 export interface TeamsChannelOptions {

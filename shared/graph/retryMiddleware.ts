@@ -1,5 +1,6 @@
 import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
 import { errorMessage } from "../errors";
+import { parseRetryAfter } from "../retryAfter";
 
 export interface GraphTrafficCounters {
   /** HTTP attempts sent to Graph, retries included. */
@@ -101,12 +102,4 @@ function parsesAsJson(body: string): boolean {
   } catch {
     return false;
   }
-}
-
-/** Retry-After as delta-seconds or an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | null, now: number = Date.now()): number | undefined {
-  if (value === null || value.trim() === "") return undefined;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
