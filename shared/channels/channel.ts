@@ -1,4 +1,6 @@
 import type { Alert } from "../alerts/alert";
+import type { HealthNotice } from "../alerts/healthNotice";
+import type { RateLimit } from "./rateLimit";
 
 /** Where one alert stands on one channel. */
 export type DeliveryState = "pending" | "retrying" | "delivered" | "deadLettered" | "silenced";
@@ -34,4 +36,10 @@ export interface AlertChannel {
   readonly name: string;
   /** Sends one message about these alerts: one alert, or a digest when there are several. */
   send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome>;
+  /** Sends restorewatch's own health notice ("cannot see your restore sessions", "recovered"). */
+  sendNotice(notice: HealthNotice, context: SendContext): Promise<SendOutcome>;
+  /** The channel's sending limit, kept across runs by the delivery step; absent: none. */
+  readonly rateLimit?: RateLimit;
+  /** Messages one send makes (email: one per 50 recipients); 1 when absent. */
+  readonly messagesPerSend?: number;
 }

@@ -1,16 +1,22 @@
 import { createHash } from "node:crypto";
 import type { Alert } from "../alerts/alert";
+import type { HealthNotice } from "../alerts/healthNotice";
 import { errorMessage } from "../errors";
+import type { Logger } from "../pipeline/logger";
 import type { StoredAlert } from "../state/entities";
 import type { Outbox } from "../state/outbox";
-import type { AlertChannel, ChannelDelivery, SendOutcome } from "./channel";
+import type { SendLogStore } from "../state/sendLog";
+import type { AlertChannel, ChannelDelivery, SendContext, SendOutcome } from "./channel";
+import { formatRateLimit, horizonOf, rateBudget } from "./rateLimit";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;
   readonly channels: readonly AlertChannel[];
   readonly now: Date;
   readonly maxAttempts: number;
-  readonly log: (message: string) => void;
+  readonly log: Logger;
+  /** Keeps each channel's rate limit across runs; without it limits are not enforced (tests of other logic). */
+  readonly sendLog?: SendLogStore;
 }
 
 export interface DeliverySummary {
@@ -19,6 +25,8 @@ export interface DeliverySummary {
   readonly alertsDelivered: number;
   readonly alertsRetrying: number;
   readonly alertsDeadLettered: number;
+  /** Alerts held back on some channel by its rate limit (they go on a later run; no attempt counted). */
+  readonly alertsRateLimited: number;
 }
 
 const FIRST_RETRY_DELAY_IN_MS = 60_000;
@@ -39,28 +47,35 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const pending = await outbox.listPending();
   // Outcomes per alert, applied in one write per alert after every channel had its turn.
   const updates = new Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>();
+  const rateLimited = new Set<string>();
   let messagesDelivered = 0;
+  if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
   for (const channel of channels) {
     const due = pending.filter((stored) => isDue(stored.deliveries[channel.name], now));
-    for (const group of groupByRun(due)) {
+    const groups = groupByRun(due);
+    for (const [index, group] of groups.entries()) {
       const alerts = group.map((stored) => stored.alert);
       const groupKey = groupKeyOf(channel.name, alerts);
-      let outcome: SendOutcome;
-      try {
-        outcome = await channel.send(alerts, { groupKey, log });
-      } catch (error) {
-        // A channel that throws is a bug or an outage: retried like any transient failure.
-        outcome = { kind: "retry", error: errorMessage(error) };
+      if (!(await takeSendSlot(channel, options, now))) {
+        // Oldest groups go first; the rest wait for a later run, untouched (no attempt is counted).
+        const waiting = groups.slice(index).flat();
+        for (const stored of waiting) rateLimited.add(stored.alert.id);
+        log.warn(`alert delivery: channel=${channel.name} rate limit ${formatRateLimit(channel.rateLimit ?? [])} reached; ${waiting.length} alert(s) wait for a later run`);
+        break;
       }
+      const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line) }));
       if (outcome.kind === "delivered") messagesDelivered++;
       for (const stored of group) {
         const entry = updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
         const previous = stored.deliveries[channel.name] ?? { state: "pending", attempts: 0 };
-        entry.deliveries[channel.name] = nextDelivery(previous, outcome, now, options.maxAttempts);
+        const next = nextDelivery(previous, outcome, now, options.maxAttempts);
+        entry.deliveries[channel.name] = next;
         updates.set(stored.alert.id, entry);
+        // Error level, so App Insights shows it: a dead-lettered alert needs a person (restorewatch status / retry).
+        if (next.state === "deadLettered") log.error(`alert ${stored.alert.id} dead-lettered on channel ${channel.name} after ${next.attempts} attempt(s): ${next.lastError ?? ""}`);
       }
-      log(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
+      log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
     }
   }
 
@@ -69,7 +84,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   let alertsDeadLettered = 0;
   for (const { stored, deliveries } of updates.values()) {
     if (!(await outbox.updateDeliveries(stored, deliveries))) {
-      log(`alert ${stored.alert.id}: another run updated its delivery state first; keeping theirs`);
+      log.info(`alert ${stored.alert.id}: another run updated its delivery state first; keeping theirs`);
       continue;
     }
     const states = Object.values(deliveries).map((d) => d.state);
@@ -77,7 +92,51 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (states.includes("retrying") || states.includes("pending")) alertsRetrying++;
     else if (states.includes("delivered")) alertsDelivered++;
   }
-  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered };
+  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size };
+}
+
+/**
+ * Sends a health notice to every channel (within its rate limit) and returns the names of those that
+ * took it. Not kept in the outbox: the caller repeats it on a later run until some channel took it.
+ */
+export async function deliverNotice(notice: HealthNotice, options: Omit<DeliveryOptions, "outbox" | "maxAttempts">): Promise<string[]> {
+  const { channels, now, log } = options;
+  if (options.sendLog && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
+  const delivered: string[] = [];
+  for (const channel of channels) {
+    if (!(await takeSendSlot(channel, options, now))) {
+      log.warn(`health notice: channel=${channel.name} rate limit reached; it goes on a later run`);
+      continue;
+    }
+    const context: SendContext = { groupKey: `health-${notice.kind}-${notice.tenantId}-${notice.at}`, log: (line) => log.info(line) };
+    const outcome = await sendSafely(() => channel.sendNotice(notice, context));
+    log.info(`health notice (${notice.kind}): channel=${channel.name} outcome=${describe(outcome)}`);
+    if (outcome.kind === "delivered") delivered.push(channel.name);
+  }
+  return delivered;
+}
+
+/**
+ * Reserves the messages of one send within the channel's rate limit, logging them before the send
+ * (so a crash wastes a slot rather than exceeding the limit). False when the limit allows no more now.
+ */
+async function takeSendSlot(channel: AlertChannel, options: Pick<DeliveryOptions, "sendLog">, now: Date): Promise<boolean> {
+  const limit = channel.rateLimit ?? [];
+  if (!options.sendLog || limit.length === 0) return true;
+  // A send larger than a whole window (many recipient chunks) could never go: it counts as the window's size.
+  const cost = Math.min(channel.messagesPerSend ?? 1, ...limit.map((w) => w.max));
+  if (rateBudget(limit, options.sendLog.sentAt(channel.name), now.getTime()).available < cost) return false;
+  await options.sendLog.record(channel.name, cost, now.getTime(), horizonOf(limit));
+  return true;
+}
+
+async function sendSafely(send: () => Promise<SendOutcome>): Promise<SendOutcome> {
+  try {
+    return await send();
+  } catch (error) {
+    // A channel that throws is a bug or an outage: retried like any transient failure.
+    return { kind: "retry", error: errorMessage(error) };
+  }
 }
 
 function isDue(delivery: ChannelDelivery | undefined, now: Date): boolean {

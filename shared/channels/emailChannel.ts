@@ -3,11 +3,13 @@ import { EmailClient, type EmailClientOptions, type EmailMessage, type EmailSend
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError, type RestError } from "@azure/core-rest-pipeline";
 import type { Alert } from "../alerts/alert";
+import { renderHealthEmail, type HealthNotice } from "../alerts/healthNotice";
 import { renderEmail } from "../alerts/renderEmail";
 import type { EmailChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
 import { parseRetryAfter } from "../retryAfter";
+import { defaultEmailRateLimit, type RateLimit } from "./rateLimit";
 
 /** ACS takes at most 50 recipients per message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;
@@ -50,6 +52,8 @@ type ChunkOutcome = SendOutcome & { readonly chunk: number };
  */
 export class EmailChannel implements AlertChannel {
   readonly name = "email";
+  readonly rateLimit: RateLimit;
+  readonly messagesPerSend: number;
   private readonly client: EmailClient;
   private readonly requestTimeoutInMs: number;
   private readonly operationWaitInMs: number;
@@ -65,10 +69,19 @@ export class EmailChannel implements AlertChannel {
     this.pollIntervalInMs = options.pollIntervalInMs ?? 1_000;
     const clientOptions: EmailClientOptions = { ...options.clientOptions, retryOptions: { maxRetries: 0, ...options.clientOptions?.retryOptions } };
     this.client = createClient(config, options.credential, clientOptions);
+    this.rateLimit = config.rateLimit ?? defaultEmailRateLimit(config.from);
+    this.messagesPerSend = Math.ceil(config.to.length / MAX_RECIPIENTS_PER_MESSAGE);
   }
 
   async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
-    const email = renderEmail(alerts);
+    return this.sendEmail(renderEmail(alerts), context);
+  }
+
+  async sendNotice(notice: HealthNotice, context: SendContext): Promise<SendOutcome> {
+    return this.sendEmail(renderHealthEmail(notice), context);
+  }
+
+  private async sendEmail(email: { subject: string; html: string; plainText: string }, context: SendContext): Promise<SendOutcome> {
     const chunks = chunk(this.config.to, MAX_RECIPIENTS_PER_MESSAGE);
     const outcomes: ChunkOutcome[] = [];
     for (const [index, recipients] of chunks.entries()) {

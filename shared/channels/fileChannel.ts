@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Alert } from "../alerts/alert";
+import { renderHealthEmail, type HealthNotice } from "../alerts/healthNotice";
 import { renderEmail } from "../alerts/renderEmail";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
@@ -16,11 +17,18 @@ export class FileChannel implements AlertChannel {
   constructor(private readonly dir: string) {}
 
   async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
-    const baseName = fileBaseName(alerts, context.groupKey);
+    return this.write(fileBaseName(alerts, context.groupKey), alerts, renderEmail(alerts), context);
+  }
+
+  async sendNotice(notice: HealthNotice, context: SendContext): Promise<SendOutcome> {
+    const stamp = notice.at.replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
+    return this.write(`${stamp}-health-${notice.kind}`, notice, renderHealthEmail(notice), context);
+  }
+
+  private async write(baseName: string, data: unknown, email: { subject: string; html: string; plainText: string }, context: SendContext): Promise<SendOutcome> {
     try {
-      const email = renderEmail(alerts);
       await mkdir(this.dir, { recursive: true });
-      await writeAtomically(path.join(this.dir, `${baseName}.json`), `${JSON.stringify(alerts, null, 2)}\n`);
+      await writeAtomically(path.join(this.dir, `${baseName}.json`), `${JSON.stringify(data, null, 2)}\n`);
       await writeAtomically(path.join(this.dir, `${baseName}.html`), email.html);
       await writeAtomically(path.join(this.dir, `${baseName}.txt`), `Subject: ${email.subject}\n\n${email.plainText}`);
     } catch (error) {

@@ -1,9 +1,11 @@
 import type { Alert } from "../alerts/alert";
+import { renderHealthTeamsMessage, type HealthNotice } from "../alerts/healthNotice";
 import { renderTeamsMessage } from "../alerts/renderTeamsCard";
 import type { TeamsChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
 import { parseRetryAfter } from "../retryAfter";
+import { TEAMS_DEFAULT_LIMIT, type RateLimit } from "./rateLimit";
 import { redactWebhookUrl } from "./teamsWebhookUrl";
 
 export interface TeamsChannelOptions {
@@ -24,6 +26,7 @@ const LEGACY_THROTTLED = "Microsoft Teams endpoint returned HTTP error 429";
  */
 export class TeamsChannel implements AlertChannel {
   readonly name = "teams";
+  readonly rateLimit: RateLimit;
   private readonly url: URL;
   private readonly timeoutInMs: number;
   private readonly fetch: typeof fetch;
@@ -32,10 +35,18 @@ export class TeamsChannel implements AlertChannel {
     this.url = new URL(config.webhookUrl.href);
     this.timeoutInMs = options.timeoutInMs ?? 30_000;
     this.fetch = options.fetch ?? fetch;
+    this.rateLimit = config.rateLimit ?? TEAMS_DEFAULT_LIMIT;
   }
 
   async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
-    const message = renderTeamsMessage(alerts);
+    return this.post(renderTeamsMessage(alerts), context);
+  }
+
+  async sendNotice(notice: HealthNotice, context: SendContext): Promise<SendOutcome> {
+    return this.post(renderHealthTeamsMessage(notice), context);
+  }
+
+  private async post(message: { body: object; bytes: number }, context: SendContext): Promise<SendOutcome> {
     const where = redactWebhookUrl(this.url);
     const timeout = AbortSignal.timeout(this.timeoutInMs);
     const signal = context.abortSignal ? AbortSignal.any([context.abortSignal, timeout]) : timeout;

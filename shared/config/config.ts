@@ -1,6 +1,7 @@
 import { ConfigError } from "../errors";
 import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
 import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
+import { TEAMS_DEFAULT_LIMIT, defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
 import { DEFAULT_POLL_SCHEDULE } from "./settings";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -15,10 +16,14 @@ export interface EmailChannelConfig {
   readonly connectionString?: string;
   readonly from: string;
   readonly to: readonly string[];
+  /** ALERT_EMAIL_RATE_LIMIT; default by the sender's domain (Azure-managed: 5/min, 10/h). */
+  readonly rateLimit?: RateLimit;
 }
 
 export interface TeamsChannelConfig {
   readonly webhookUrl: URL;
+  /** TEAMS_RATE_LIMIT; default the documented connector limits. */
+  readonly rateLimit?: RateLimit;
 }
 
 export interface Config {
@@ -74,7 +79,12 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
   const teamsUrl = read("TEAMS_WEBHOOK_URL");
   const extraHosts = splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS"));
   const teams: TeamsChannelConfig | undefined =
-    teamsUrl === undefined ? undefined : { webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)) };
+    teamsUrl === undefined
+      ? undefined
+      : {
+          webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)),
+          rateLimit: readRateLimit(read, "TEAMS_RATE_LIMIT", TEAMS_DEFAULT_LIMIT),
+        };
   const outboxDir = read("ALERT_OUTBOX_DIR");
   if ((options.requireChannel ?? true) && !email && !teams && !outboxDir) {
     throw new ConfigError(
@@ -126,6 +136,11 @@ function wrap<T>(setting: string, parse: () => T): T {
   }
 }
 
+function readRateLimit(read: (name: string) => string | undefined, setting: string, fallback: RateLimit): RateLimit {
+  const value = read(setting);
+  return value === undefined ? fallback : wrap(setting, () => parseRateLimit(value));
+}
+
 function readEmailChannel(read: (name: string) => string | undefined): EmailChannelConfig | undefined {
   const endpoint = read("ACS_ENDPOINT");
   const connectionString = read("ACS_CONNECTION_STRING");
@@ -149,6 +164,7 @@ function readEmailChannel(read: (name: string) => string | undefined): EmailChan
     ...(connectionString !== undefined && { connectionString }),
     from,
     to,
+    rateLimit: readRateLimit(read, "ALERT_EMAIL_RATE_LIMIT", defaultEmailRateLimit(from)),
   };
 }
 

@@ -6,6 +6,7 @@ import { createGraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import { createAppCredential } from "../identity";
 import { createStateTableClient, newTableCounters } from "../state/tableClient";
+import { newHealthMemory } from "./health";
 import type { Logger } from "./logger";
 import type { PollDeps } from "./poll";
 
@@ -37,6 +38,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     channels: options.channels,
     graphCounters,
     tableCounters,
+    health: newHealthMemory(),
     graph: createGraphApi({
       endpoint: config.graph.endpoint,
       credential,

@@ -4,17 +4,19 @@ import { alertId, type Alert } from "../alerts/alert";
 import type { AlertChannel } from "../channels/channel";
 import { deliverPending, initialDeliveries, type DeliverySummary } from "../channels/deliver";
 import type { Config } from "../config/config";
-import { GraphRequestError, errorMessage } from "../errors";
+import { GraphRequestError } from "../errors";
 import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import { fetchFailureDetail, listRestoreSessions, type SessionPage } from "../graph/restoreSource";
 import { Outbox } from "../state/outbox";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
+import { SendLogStore } from "../state/sendLog";
 import { SilenceStore, matchingSilence } from "../state/silences";
 import { StateStore, type ChangeToRecord } from "../state/stateStore";
 import type { StoredSessionRecord } from "../state/sessionRecord";
 import { ensureTable, type TableTrafficCounters } from "../state/tableClient";
 import { detectSessionChange, type DetectRules, type SessionChange } from "./detect";
+import { noticeRecovery, recordFailedRun, type HealthMemory } from "./health";
 import type { Logger } from "./logger";
 
 /** Everything a run needs, built by the function, the CLI, the local host or a test. */
@@ -26,6 +28,8 @@ export interface PollDeps {
   readonly log: Logger;
   readonly graphCounters: GraphTrafficCounters;
   readonly tableCounters: TableTrafficCounters;
+  /** This instance's count of failed runs, for when the state table is what fails. */
+  readonly health: HealthMemory;
   readonly now?: () => Date;
 }
 
@@ -78,17 +82,16 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     // The first page fetches the token, which names the tenant (the state partition).
     first = await pages.next();
   } catch (error) {
-    const knownTenant = config.graph.tenantId ?? graph.tenantId;
-    if (!dryRun && knownTenant) await recordFailedRun(deps, knownTenant, now, error);
+    if (!dryRun) await recordFailedRun(deps, config.graph.tenantId ?? graph.tenantId, now, error);
     throw error;
   }
   const tenantId = config.graph.tenantId ?? graph.tenantId;
   if (!tenantId) throw new GraphRequestError("cannot tell the tenant id: the Graph token has no 'tid' claim; set GRAPH_TENANT_ID", undefined, "NoTenant", "");
 
-  if (!dryRun) await ensureTable(deps.table);
-  const metaStore = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
-  const { meta } = await metaStore.read().catch(ignoreMissingTable<{ meta: RunMeta }>(dryRun, { meta: { consecutiveFailures: 0 } }));
   try {
+    if (!dryRun) await ensureTable(deps.table);
+    const metaStore = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
+    const { meta } = await metaStore.read().catch(ignoreMissingTable<{ meta: RunMeta }>(dryRun, { meta: { consecutiveFailures: 0 } }));
     const stateStore = new StateStore(deps.table, tenantId, deps.tableCounters);
     const stored = await stateStore.readSessions().catch(ignoreMissingTable(dryRun, new Map<string, StoredSessionRecord>()));
     const baseline = meta.baselineAt === undefined;
@@ -161,13 +164,20 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     await metaStore.write(succeeded);
 
     const outbox = new Outbox(deps.table, tenantId, deps.tableCounters);
+    const sendLog = new SendLogStore(deps.table, tenantId, deps.tableCounters);
     const delivery = options.skipDelivery
       ? undefined
-      : await deliverPending({ outbox, channels: deps.channels, now, maxAttempts: config.channels.maxAttempts, log: (line) => log.info(line) });
+      : await deliverPending({ outbox, channels: deps.channels, now, maxAttempts: config.channels.maxAttempts, log, sendLog });
+    let latest = succeeded;
+    const recovered = options.skipDelivery ? undefined : await noticeRecovery(deps, tenantId, meta, latest, now);
+    if (recovered) {
+      latest = recovered;
+      await metaStore.write(latest);
+    }
     if (!meta.lastPrunedAt || now.getTime() - Date.parse(meta.lastPrunedAt) >= PRUNE_INTERVAL_IN_MS) {
       const pruned = await outbox.pruneFinished(new Date(now.getTime() - config.state.retentionInMs));
       if (pruned > 0) log.info(`pruned ${pruned} finished alert record(s) older than the retention period`);
-      await metaStore.write({ ...succeeded, lastPrunedAt: now.toISOString() });
+      await metaStore.write({ ...latest, lastPrunedAt: now.toISOString() });
     }
     return {
       ...base,
@@ -184,22 +194,10 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
   }
 }
 
-/** Counts a failed run in the meta row (restarts must not reset the count). Best effort: the run's own error wins. */
-async function recordFailedRun(deps: PollDeps, tenantId: string, now: Date, error: unknown): Promise<void> {
-  try {
-    await ensureTable(deps.table);
-    const store = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
-    const { meta } = await store.read();
-    await store.write({ ...meta, lastRunAt: now.toISOString(), consecutiveFailures: meta.consecutiveFailures + 1, lastError: errorMessage(error).slice(0, 1000) });
-  } catch (metaError) {
-    deps.log.error(`could not record the failed run: ${errorMessage(metaError)}`);
-  }
-}
-
 /** The one-line summary logged per run. */
 export function formatSummary(summary: PollSummary): string {
   const delivery = summary.delivery
-    ? ` delivered=${summary.delivery.alertsDelivered} retrying=${summary.delivery.alertsRetrying} deadLettered=${summary.delivery.alertsDeadLettered}`
+    ? ` delivered=${summary.delivery.alertsDelivered} retrying=${summary.delivery.alertsRetrying} deadLettered=${summary.delivery.alertsDeadLettered}${summary.delivery.alertsRateLimited ? ` rateLimited=${summary.delivery.alertsRateLimited}` : ""}`
     : "";
   return (
     `restorewatch run ${summary.runId}${summary.dryRun ? " (dry run)" : ""}${summary.baseline ? " (baseline)" : ""}: tenant=${summary.tenantId} ` +

@@ -21,6 +21,8 @@ const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
   GRAPH_TENANT_ID: "the code takes the tenant from the Graph token's tid claim",
   TEAMS_WEBHOOK_ALLOWED_HOSTS: "for self-hosted relays and tests; the Teams and Power Automate hosts are built in",
   ALERT_OUTBOX_DIR: "the file channel is for local development",
+  ALERT_EMAIL_RATE_LIMIT: "the code takes ACS's limit from the sender's domain (Azure-managed or custom)",
+  TEAMS_RATE_LIMIT: "the documented connector limit is the default; raise it only for a known higher limit",
 };
 
 /** Set only when the feature is configured (email recipients, a Teams webhook, a baseline time). */

@@ -1,5 +1,7 @@
 import type { Alert } from "../../shared/alerts/alert";
+import type { HealthNotice } from "../../shared/alerts/healthNotice";
 import type { AlertChannel, SendContext, SendOutcome } from "../../shared/channels/channel";
+import type { RateLimit } from "../../shared/channels/rateLimit";
 
 /**
  * A channel for pipeline tests that records what it was asked to send. The real channels (ACS Email,
@@ -7,9 +9,15 @@ import type { AlertChannel, SendContext, SendOutcome } from "../../shared/channe
  */
 export class RecordingChannel implements AlertChannel {
   readonly sent: { alerts: Alert[]; groupKey: string }[] = [];
+  readonly notices: HealthNotice[] = [];
+  /** Every send attempt (alerts or notice), whatever its outcome. */
+  attempts = 0;
   private scripted: SendOutcome[] = [];
 
-  constructor(readonly name: string = "recording") {}
+  constructor(
+    readonly name: string = "recording",
+    readonly rateLimit?: RateLimit,
+  ) {}
 
   /** The next sends answer with these outcomes, in order; then "delivered" again. */
   answerNext(...outcomes: SendOutcome[]): void {
@@ -17,8 +25,16 @@ export class RecordingChannel implements AlertChannel {
   }
 
   async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {
+    this.attempts++;
     const outcome = this.scripted.shift() ?? { kind: "delivered", messageId: `msg-${this.sent.length + 1}` };
     if (outcome.kind === "delivered") this.sent.push({ alerts: [...alerts], groupKey: context.groupKey });
+    return outcome;
+  }
+
+  async sendNotice(notice: HealthNotice, _context: SendContext): Promise<SendOutcome> {
+    this.attempts++;
+    const outcome = this.scripted.shift() ?? { kind: "delivered", messageId: `notice-${this.notices.length + 1}` };
+    if (outcome.kind === "delivered") this.notices.push(notice);
     return outcome;
   }
 

@@ -1,0 +1,110 @@
+import { RestError } from "@azure/core-rest-pipeline";
+import { ConfigError, GraphRequestError, errorMessage } from "../errors";
+import { escapeHtml } from "./renderEmail";
+import { escapeCardMarkdown } from "./renderTeamsCard";
+import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
+
+/**
+ * restorewatch's own health: "cannot see your restore sessions" after HEALTH_ALERT_AFTER failed runs
+ * in a row, and "recovered" when a run succeeds again. Sent straight to the channels (the state table
+ * may be what is down), not through the outbox.
+ */
+export interface HealthNotice {
+  readonly kind: "unhealthy" | "recovered";
+  readonly tenantId: string;
+  readonly consecutiveFailures: number;
+  /** The last successful run, if any. */
+  readonly lastSuccessAt?: string;
+  /** When the notice was raised (the run's time). */
+  readonly at: string;
+  /** The last run's error, one line. */
+  readonly cause: string;
+  /** What the operator should do about it. */
+  readonly fix: string;
+}
+
+export const GRAPH_PERMISSION = "BackupRestore-Restore.Read.All";
+
+/** A one-line cause and a fix for the error that failed a run. */
+export function diagnose(error: unknown): { cause: string; fix: string } {
+  const cause = truncate(singleLine(errorMessage(error)), 1000);
+  if (error instanceof ConfigError) return { cause, fix: `Correct the app setting ${error.setting} and restart the function app.` };
+  if (error instanceof GraphRequestError) {
+    if (error.status === 403) {
+      return {
+        cause,
+        fix: `Grant the application permission ${GRAPH_PERMISSION} (Microsoft Graph) to the function app's managed identity: restorewatch grant-graph-permission --principal-id <the identity's object id>, run by a Privileged Role Administrator.`,
+      };
+    }
+    if (error.status === 401) return { cause, fix: "Microsoft Graph refused the app's token: check that the managed identity still exists, is assigned to the function app, and that AZURE_CLIENT_ID names it." };
+    return { cause, fix: "Microsoft Graph could not be reached or kept failing. This is usually temporary; if it lasts, check the function app's outbound network (VNet, firewall, DNS) and the Microsoft 365 service health." };
+  }
+  if (error instanceof RestError || /table|storage/i.test(cause)) {
+    return { cause, fix: "The state table could not be read or written: check that the storage account is reachable from the function app and that its identity has the Storage Table Data Contributor role on it." };
+  }
+  return { cause, fix: "See the function's logs in Application Insights for the full error." };
+}
+
+export function healthSubject(notice: HealthNotice): string {
+  return notice.kind === "unhealthy"
+    ? `${SUBJECT_PREFIX} restorewatch cannot see your restore sessions (${notice.consecutiveFailures} failed runs)`
+    : `${SUBJECT_PREFIX} restorewatch can see your restore sessions again`;
+}
+
+function healthFacts(notice: HealthNotice): { label: string; value: string }[] {
+  return [
+    { label: "Tenant", value: notice.tenantId },
+    { label: notice.kind === "unhealthy" ? "Failed runs in a row" : "Failed runs before recovery", value: String(notice.consecutiveFailures) },
+    { label: "Last successful run", value: notice.lastSuccessAt ? formatUtc(notice.lastSuccessAt) : "never" },
+    { label: notice.kind === "unhealthy" ? "Raised" : "Recovered", value: formatUtc(notice.at) },
+  ];
+}
+
+function healthIntro(notice: HealthNotice): string {
+  return notice.kind === "unhealthy"
+    ? "restorewatch cannot list your Microsoft 365 Backup restore sessions, so failed restores are not being reported. Alerts will catch up once it can see them again."
+    : "restorewatch is listing your restore sessions again. Failures that happened meanwhile are alerted as usual.";
+}
+
+/** Email for a health notice: every value (the cause may quote Graph or storage errors) escaped. */
+export function renderHealthEmail(notice: HealthNotice): { subject: string; html: string; plainText: string } {
+  const subject = healthSubject(notice);
+  const colour = notice.kind === "unhealthy" ? "#a4262c" : "#107c10";
+  const rows = healthFacts(notice)
+    .map((f) => `<tr><th style="padding:2px 12px 2px 0;text-align:left;font-weight:600">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`)
+    .join("");
+  const problem =
+    notice.kind === "unhealthy"
+      ? `<h2 style="font-size:16px;margin:16px 0 4px 0">Cause</h2><p style="margin:0;word-break:break-word">${escapeHtml(notice.cause)}</p>` +
+        `<h2 style="font-size:16px;margin:16px 0 4px 0">What to do</h2><p style="margin:0">${escapeHtml(notice.fix)}</p>`
+      : "";
+  const html =
+    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(subject)}</title></head>` +
+    `<body style="margin:0;padding:16px;font-family:Segoe UI,Helvetica,Arial,sans-serif;font-size:14px;color:#323130">` +
+    `<h1 style="margin:0 0 12px 0;font-size:20px;color:${colour}">${escapeHtml(subject.slice(SUBJECT_PREFIX.length + 1))}</h1>` +
+    `<p style="margin:0 0 12px 0">${escapeHtml(healthIntro(notice))}</p>` +
+    `<table role="presentation" style="border-collapse:collapse">${rows}</table>${problem}</body></html>`;
+  const plainText =
+    `${healthIntro(notice)}\n\n` +
+    healthFacts(notice)
+      .map((f) => `${f.label}: ${f.value}`)
+      .join("\n") +
+    (notice.kind === "unhealthy" ? `\n\nCause: ${notice.cause}\n\nWhat to do: ${notice.fix}\n` : "\n");
+  return { subject, html, plainText };
+}
+
+/** Workflows payload for a health notice: one Adaptive Card 1.4, values escaped for Teams' Markdown. */
+export function renderHealthTeamsMessage(notice: HealthNotice): { body: object; bytes: number } {
+  const text = (value: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: "TextBlock", text: escapeCardMarkdown(value), wrap: true, ...extra });
+  const cardBody: Record<string, unknown>[] = [
+    text(healthSubject(notice).slice(SUBJECT_PREFIX.length + 1), { weight: "Bolder", size: "Medium", color: notice.kind === "unhealthy" ? "Attention" : "Good" }),
+    text(healthIntro(notice)),
+    { type: "FactSet", facts: healthFacts(notice).map((f) => ({ title: escapeCardMarkdown(f.label), value: escapeCardMarkdown(f.value) })) },
+  ];
+  if (notice.kind === "unhealthy") {
+    cardBody.push(text("Cause", { weight: "Bolder", separator: true }), text(truncate(notice.cause, 600)), text("What to do", { weight: "Bolder" }), text(notice.fix));
+  }
+  const card = { $schema: "http://adaptivecards.io/schemas/adaptive-card.json", type: "AdaptiveCard", version: "1.4", msteams: { width: "Full" }, body: cardBody };
+  const body = { type: "message", attachments: [{ contentType: "application/vnd.microsoft.card.adaptive", contentUrl: null, content: card }] };
+  return { body, bytes: Buffer.byteLength(JSON.stringify(body), "utf8") };
+}

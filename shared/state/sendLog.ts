@@ -1,0 +1,74 @@
+import type { TableClient } from "@azure/data-tables";
+import { ROW_PREFIX } from "./entities";
+import { isRestError, type TableTrafficCounters } from "./tableClient";
+
+const SEND_LOG_ROW = `${ROW_PREFIX.meta}sendlog`;
+const MAX_WRITE_ATTEMPTS = 5;
+
+/**
+ * When each rate-limited channel last sent (epoch ms), kept in one row so a channel's limit holds
+ * across runs, restarts and instances. A send is logged *before* it is made: a crash then wastes a
+ * slot rather than exceeding the limit (ACS counts failed and retried requests too).
+ */
+export class SendLogStore {
+  private etag: string | undefined;
+  private times = new Map<string, number[]>();
+
+  constructor(
+    private readonly table: TableClient,
+    private readonly tenantId: string,
+    private readonly counters: TableTrafficCounters,
+  ) {}
+
+  /** Send times of a channel, as last read or written by this store. */
+  sentAt(channel: string): readonly number[] {
+    return this.times.get(channel) ?? [];
+  }
+
+  async load(): Promise<void> {
+    this.counters.pointOperations++;
+    try {
+      const entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, SEND_LOG_ROW);
+      this.etag = String(entity.etag);
+      this.times = new Map();
+      for (const [key, value] of Object.entries(entity)) {
+        if (key.startsWith("sent_") && typeof value === "string") this.times.set(key.slice("sent_".length), parseTimes(value));
+      }
+    } catch (error) {
+      if (!isRestError(error, 404)) throw error;
+      this.etag = undefined;
+      this.times = new Map();
+    }
+  }
+
+  /**
+   * Adds `count` sends at `now` for a channel, forgetting times older than `horizonMs`. ETag-conditional:
+   * when another instance wrote first, re-reads and merges, so neither instance's sends are lost.
+   */
+  async record(channel: string, count: number, now: number, horizonMs: number): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const kept = this.sentAt(channel).filter((t) => t > now - horizonMs);
+      const next = [...kept, ...Array.from({ length: count }, () => now)];
+      const entity = { partitionKey: this.tenantId, rowKey: SEND_LOG_ROW, [`sent_${channel}`]: JSON.stringify(next) };
+      this.counters.pointOperations++;
+      try {
+        const response = this.etag === undefined ? await this.table.createEntity(entity) : await this.table.updateEntity(entity, "Merge", { etag: this.etag });
+        this.etag = response.etag;
+        this.times.set(channel, next);
+        return;
+      } catch (error) {
+        if (!isRestError(error, 409, 412) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
+        await this.load();
+      }
+    }
+  }
+}
+
+function parseTimes(text: string): number[] {
+  try {
+    const parsed: unknown = JSON.parse(text);
+    return Array.isArray(parsed) ? parsed.filter((t): t is number => typeof t === "number" && Number.isFinite(t)) : [];
+  } catch {
+    return []; // a damaged log only loosens the limit for one horizon; the channel's own 429 still applies
+  }
+}

@@ -1,0 +1,278 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { AlertChannel } from "../../shared/channels/channel";
+import { groupKeyOf } from "../../shared/channels/deliver";
+import { EmailChannel } from "../../shared/channels/emailChannel";
+import { TeamsChannel } from "../../shared/channels/teamsChannel";
+import { runCli } from "../../shared/cli/main";
+import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
+import { Outbox } from "../../shared/state/outbox";
+import { newTableCounters } from "../../shared/state/tableClient";
+import { teamsMessageProblems } from "../alerts/adaptiveCardCheck";
+import { ACS_AUDIENCE, AcsEmailEmulator } from "../emulators/acsEmailEmulator";
+import { TEST_TENANT_ID, TokenIssuer } from "../emulators/tokens";
+import { TeamsReceiver } from "../emulators/teamsReceiver";
+import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { startHarness, type Harness } from "../support/pipelineHarness";
+import { loadTestTls } from "../support/tls";
+
+/**
+ * The whole path an admin depends on: Graph emulator → pipeline → Azurite outbox → the real ACS Email
+ * and Teams channels → the ACS emulator and the Workflows receiver, over several runs with a moving clock.
+ */
+let azurite: AzuriteTable;
+const running: { stop(): Promise<void> }[] = [];
+beforeAll(async () => {
+  azurite = await startAzuriteTable();
+});
+afterAll(async () => {
+  await azurite.stop();
+});
+afterEach(async () => {
+  await Promise.all(running.splice(0).map((part) => part.stop()));
+});
+
+const CUSTOM_SENDER = "alerts@contoso.com";
+const MANAGED_SENDER = "DoNotReply@0c1d2e3f.azurecomm.net";
+const MINUTE = 60_000;
+
+interface Rig {
+  readonly h: Harness;
+  readonly acs: AcsEmailEmulator;
+  readonly teams: TeamsReceiver;
+  readonly clock: { now: number };
+  readonly acsCredential: ReturnType<TokenIssuer["credential"]>;
+  readonly env: Record<string, string>;
+  poll(options?: PollOptions): Promise<PollSummary>;
+  /** A failed SharePoint (by default) session with failed sites. */
+  fail(workload?: "exchange" | "sharePoint" | "oneDrive"): string;
+  /** Email sends the ACS emulator accepted (repeats of an operation id not counted) and Teams posts it answered 2xx. */
+  delivered(): { emails: number; teamsPosts: number };
+  deliveries(): Promise<Map<string, Record<string, { state: string; attempts: number; lastError?: string }>>>;
+}
+
+async function startRig(options: { sender?: string; managedDomainLimits?: boolean; env?: Record<string, string> } = {}): Promise<Rig> {
+  // Bearer auth for ACS: the emulator's rate windows follow this clock, and HMAC would check x-ms-date against it.
+  const clock = { now: Date.now() };
+  const tls = loadTestTls();
+  const acsIssuer = new TokenIssuer();
+  const acs = await AcsEmailEmulator.start({ tls, issuer: acsIssuer, retryAfterSeconds: 0, managedDomainLimits: options.managedDomainLimits ?? false, now: () => clock.now });
+  const teams = await TeamsReceiver.start({ tls });
+  running.push(acs, teams);
+  const env = {
+    ACS_ENDPOINT: acs.endpoint,
+    ALERT_EMAIL_FROM: options.sender ?? CUSTOM_SENDER,
+    ALERT_EMAIL_TO: "backup-admins@contoso.com",
+    TEAMS_WEBHOOK_URL: teams.url,
+    TEAMS_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
+    ...options.env,
+  };
+  const h = await startHarness(azurite, { env });
+  running.push(h);
+  const acsCredential = acsIssuer.credential({ audience: ACS_AUDIENCE });
+  const channels = (): AlertChannel[] => {
+    const { email, teams: teamsConfig } = h.config.channels;
+    return [
+      ...(email ? [new EmailChannel(email, { credential: acsCredential, pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000 })] : []),
+      ...(teamsConfig ? [new TeamsChannel(teamsConfig, { timeoutInMs: 2_000 })] : []),
+    ];
+  };
+  let sequence = 0;
+  return {
+    h,
+    acs,
+    teams,
+    clock,
+    acsCredential,
+    env: h.env,
+    poll: (pollOptions) => runPoll(h.deps({ channels: channels(), now: () => new Date(clock.now) }), pollOptions),
+    fail: (workload = "sharePoint") => {
+      sequence++;
+      const session = h.graph.createSession({
+        workload,
+        status: "failed",
+        artifacts: [
+          { id: `item-${sequence}-a`, status: "failed", name: `Item ${sequence} A`, error: { code: "ArtifactCannotBeRestored", message: `Item ${sequence} A failed.` } },
+          { id: `item-${sequence}-b`, status: "succeeded" },
+        ],
+      });
+      return session.id;
+    },
+    delivered: () => ({ emails: acs.messages.length, teamsPosts: teams.posts.filter((p) => typeof p.answeredWith === "number" && p.answeredWith < 300).length }),
+    deliveries: async () => {
+      const outbox = new Outbox(h.table(), TEST_TENANT_ID, newTableCounters());
+      return new Map((await outbox.listAll()).map((stored) => [stored.alert.id, stored.deliveries as Record<string, { state: string; attempts: number; lastError?: string }>]));
+    },
+  };
+}
+
+describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () => {
+  it("sends one email and one card for one failure, and a single digest of each for many failures in one run", async () => {
+    const rig = await startRig();
+    await rig.poll(); // baseline
+    const one = rig.fail();
+    const first = await rig.poll();
+    expect(first.delivery).toMatchObject({ messagesDelivered: 2, alertsDelivered: 1, alertsRetrying: 0 });
+    expect(rig.acs.messages[0]?.subject).toBe("[restorewatch] SharePoint restore failed: 1 of 2 sites");
+    expect(rig.acs.messages[0]?.html).toContain(`Item 1 A failed.`);
+
+    const burst = Array.from({ length: 30 }, (_, i) => rig.fail((["exchange", "sharePoint", "oneDrive"] as const)[i % 3]));
+    rig.clock.now += 5 * MINUTE;
+    const second = await rig.poll();
+    expect(second).toMatchObject({ alertsRecorded: 30, delivery: { messagesDelivered: 2, alertsDelivered: 30 } });
+    expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });
+    const digest = rig.acs.messages[1];
+    for (const id of burst) expect(digest?.plainText).toContain(id);
+    expect(digest?.plainText).not.toContain(one);
+    const card = rig.teams.posts[1]?.body;
+    expect(teamsMessageProblems(card)).toEqual([]);
+    expect(JSON.stringify(card)).toContain(burst[0]);
+
+    rig.clock.now += 5 * MINUTE;
+    expect((await rig.poll()).delivery).toMatchObject({ messagesDelivered: 0 });
+    expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });
+  });
+
+  it("keeps retrying a channel that is down for three runs, then delivers once; the working channel is not re-sent", async () => {
+    const rig = await startRig();
+    await rig.poll();
+    const id = rig.fail();
+    rig.teams.respondWith(3, { status: 503, body: "Service Unavailable" });
+    const summaries: PollSummary[] = [];
+    for (let run = 0; run < 4; run++) {
+      summaries.push(await rig.poll());
+      rig.clock.now += 10 * MINUTE; // past each backoff (1, 2, 4 min)
+    }
+    expect(summaries.map((s) => s.delivery?.alertsRetrying)).toEqual([1, 1, 1, 0]);
+    expect(rig.teams.posts.map((p) => p.answeredWith)).toEqual([503, 503, 503, 202]);
+    expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
+    const deliveries = (await rig.deliveries()).get(`${id}_failed`);
+    expect(deliveries).toMatchObject({ email: { state: "delivered", attempts: 1 }, teams: { state: "delivered", attempts: 4 } });
+  });
+
+  it("dead-letters a permanent 4xx with its status and body (logged at error level), still delivers the other channel, and re-queues on `retry`", async () => {
+    const rig = await startRig();
+    await rig.poll();
+    const id = rig.fail();
+    const alertId = `${id}_failed`;
+    rig.teams.respondWith(1, { status: 400, body: '{"error":{"code":"InvalidRequestContent","message":"Property type must be AdaptiveCard"}}' });
+    const run = await rig.poll();
+    expect(run.delivery).toMatchObject({ alertsDeadLettered: 1, alertsRetrying: 0 });
+    expect((await rig.deliveries()).get(alertId)).toMatchObject({
+      email: { state: "delivered" },
+      teams: { state: "deadLettered", attempts: 1, lastError: expect.stringContaining("HTTP 400: {\"error\":{\"code\":\"InvalidRequestContent\"") },
+    });
+    expect(rig.h.logs.filter((l) => l.startsWith("ERROR ") && l.includes(alertId) && l.includes("dead-lettered on channel teams"))).toHaveLength(1);
+
+    const io = { out: [] as string[], err: [] as string[] };
+    const cli = (args: string[]) => runCli(args, { out: (l) => io.out.push(l), err: (l) => io.err.push(l), env: rig.env, credential: rig.h.issuer.credential() });
+    expect(await cli(["status"])).toBe(0);
+    expect(io.out.join("\n")).toMatch(new RegExp(`${alertId}.*teams=deadLettered`));
+    expect(await cli(["retry", alertId])).toBe(0);
+    rig.clock.now += MINUTE;
+    const again = await rig.poll();
+    expect(again.delivery).toMatchObject({ messagesDelivered: 1, alertsDelivered: 1 });
+    expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
+  });
+
+  it("after a crash between sending and marking, the next run finds the ACS operation and does not send the email again", async () => {
+    const rig = await startRig({ env: { TEAMS_WEBHOOK_URL: "" } });
+    await rig.poll();
+    rig.fail();
+    // The dying process: it recorded the alert, then sent it, then died before writing "delivered".
+    await rig.poll({ skipDelivery: true });
+    const outbox = new Outbox(rig.h.table(), TEST_TENANT_ID, newTableCounters());
+    const pending = await outbox.listPending();
+    expect(pending).toHaveLength(1);
+    const email = new EmailChannel(rig.h.config.channels.email as NonNullable<typeof rig.h.config.channels.email>, { credential: rig.acsCredential, pollIntervalInMs: 10 });
+    const alerts = pending.map((p) => p.alert);
+    expect(await email.send(alerts, { groupKey: groupKeyOf("email", alerts), log: () => undefined })).toMatchObject({ kind: "delivered" });
+    const postsBefore = rig.acs.requests.filter((r) => r.method === "POST").length;
+
+    const recovery = await rig.poll();
+    expect(recovery.delivery).toMatchObject({ alertsDelivered: 1 });
+    expect(rig.acs.messages).toHaveLength(1);
+    expect(rig.acs.requests.filter((r) => r.method === "POST").length).toBe(postsBefore);
+  });
+
+  it("keeps to the Azure-managed domain's 5 emails a minute and 10 an hour across runs: the rest waits, and ACS never answers 429", async () => {
+    const rig = await startRig({ sender: MANAGED_SENDER, managedDomainLimits: true, env: { TEAMS_RATE_LIMIT: "off" } });
+    await rig.poll();
+    const ids: string[] = [];
+    const rateLimited: number[] = [];
+    // Seven runs 5 s apart, one new failure each: five emails fit the minute.
+    for (let run = 0; run < 7; run++) {
+      ids.push(rig.fail());
+      rig.clock.now += 5_000;
+      rateLimited.push((await rig.poll()).delivery?.alertsRateLimited ?? -1);
+    }
+    expect(rig.delivered()).toEqual({ emails: 5, teamsPosts: 7 });
+    expect(rateLimited).toEqual([0, 0, 0, 0, 0, 1, 2]);
+    // A minute later the two that waited go (oldest first); then the hour's 10 are used up.
+    rig.clock.now += MINUTE;
+    await rig.poll();
+    expect(rig.delivered().emails).toBe(7);
+    for (let run = 0; run < 4; run++) {
+      ids.push(rig.fail());
+      rig.clock.now += MINUTE;
+      await rig.poll();
+    }
+    expect(rig.delivered().emails).toBe(10);
+    expect(rig.acs.requests.some((r) => r.status === 429)).toBe(false);
+    // After the hour the last one goes; every alert was emailed exactly once.
+    rig.clock.now += 60 * MINUTE;
+    await rig.poll();
+    expect(rig.delivered().emails).toBe(11);
+    const emailed = rig.acs.messages.map((m) => m.plainText ?? "");
+    for (const id of ids) expect(emailed.filter((text) => text.includes(id))).toHaveLength(1);
+    expect(rig.acs.requests.some((r) => r.status === 429)).toBe(false);
+    expect(rig.acs.duplicateSends).toBe(0);
+  });
+
+  it("records a silenced workload's alert with the reason and sends nothing for it; other workloads still go", async () => {
+    const rig = await startRig();
+    await rig.poll();
+    const out: string[] = [];
+    const until = new Date(rig.clock.now + 2 * 3_600_000).toISOString();
+    const code = await runCli(["silence", "--workload", "sharePoint", "--until", until, "--comment", "planned migration"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() });
+    expect(code).toBe(0);
+    const silenced = rig.fail("sharePoint");
+    const loud = rig.fail("exchange");
+    const run = await rig.poll();
+    expect(run.alertsRecorded).toBe(2);
+    const records = await rig.deliveries();
+    expect(records.get(`${silenced}_failed`)).toEqual({ email: { state: "silenced", attempts: 0 }, teams: { state: "silenced", attempts: 0 } });
+    expect(records.get(`${loud}_failed`)).toMatchObject({ email: { state: "delivered" }, teams: { state: "delivered" } });
+    const outbox = new Outbox(rig.h.table(), TEST_TENANT_ID, newTableCounters());
+    expect((await outbox.get(`${silenced}_failed`))?.alert.silencedBy).toMatch(/^silence .* until .*\(planned migration\)$/);
+    expect(rig.acs.messages.map((m) => m.plainText).join("\n")).not.toContain(silenced);
+    expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
+  });
+
+  it("`restorewatch test-alert` sends a sample through every configured channel and reports each", async () => {
+    const acs = await AcsEmailEmulator.start({ tls: loadTestTls() });
+    const teams = await TeamsReceiver.start({ tls: loadTestTls() });
+    running.push(acs, teams);
+    const out: string[] = [];
+    const env = {
+      ACS_CONNECTION_STRING: acs.connectionString,
+      ALERT_EMAIL_FROM: CUSTOM_SENDER,
+      ALERT_EMAIL_TO: "me@contoso.com",
+      TEAMS_WEBHOOK_URL: teams.url,
+      TEAMS_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
+      AzureWebJobsStorage: azurite.connectionString,
+    };
+    expect(await runCli(["test-alert"], { out: (l) => out.push(l), err: (l) => out.push(l), env })).toBe(0);
+    expect(acs.messages).toHaveLength(1);
+    expect(acs.messages[0]?.recipients.to).toEqual(["me@contoso.com"]);
+    expect(acs.messages[0]?.subject).toMatch(/^\[restorewatch\] SharePoint restore failed/);
+    expect(teams.posts).toHaveLength(1);
+    expect(teamsMessageProblems(teams.posts[0]?.body)).toEqual([]);
+    expect(out).toEqual(expect.arrayContaining([expect.stringMatching(/^email: delivered/), expect.stringMatching(/^teams: delivered/)]));
+    expect(out.join("\n")).not.toContain(teams.secret);
+
+    teams.respondWith(1, { status: 404, body: "flow deleted" });
+    out.length = 0;
+    expect(await runCli(["test-alert"], { out: (l) => out.push(l), err: (l) => out.push(l), env })).toBe(1);
+    expect(out).toEqual(expect.arrayContaining([expect.stringMatching(/^teams: deadLetter: HTTP 404/)]));
+  });
+});
