@@ -36,6 +36,9 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
+@description('Comma-separated addresses Azure Monitor emails when the timer function keeps failing (the second line of defence). Empty: the alert recipients (alertEmailTo).')
+param opsAlertEmails string = ''
+
 @description('Days Log Analytics keeps the app\'s logs.')
 @minValue(30)
 @maxValue(730)
@@ -168,6 +171,19 @@ module monitoring 'modules/monitoring.bicep' = {
     retentionInDays: logRetentionInDays
     identityId: identity.id
     principalId: identity.properties.principalId
+  }
+}
+
+// Azure Monitor's own alert on failed runs, emailed to the alert recipients (or to opsAlertEmails).
+module failedRunAlert 'modules/failedRunAlert.bicep' = {
+  name: 'failed-run-alert'
+  params: {
+    name: 'alert-${appName}-${suffix}-failed-runs'
+    location: location
+    tags: tags
+    appInsightsId: monitoring.outputs.appInsightsId
+    functionName: 'pollRestoreSessions'
+    emails: filter(map(split(empty(opsAlertEmails) ? alertEmailTo : opsAlertEmails, ','), email => trim(email)), email => !empty(email))
   }
 }
 

@@ -56,3 +56,4 @@ resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' =
 // send telemetry without an Entra token.
 output connectionString string = appInsights.properties.ConnectionString
 output appInsightsName string = appInsights.name
+output appInsightsId string = appInsights.id

@@ -505,6 +505,24 @@ describe("infra/main.bicep compiled to ARM", () => {
       expect(JSON.stringify(service.properties?.["linkedDomains"])).toContain("Microsoft.Communication/emailServices/domains");
     });
 
+    it("an Azure Monitor log alert on failed runs of the timer function, scoped to Application Insights, emailing the recipients", () => {
+      const alerting = moduleScope(main, "failed-run-alert");
+      const rule = resourceOfType(alerting, "Microsoft.Insights/scheduledQueryRules");
+      const props = rule.properties as Record<string, unknown> & { criteria: { allOf: Record<string, unknown>[] }; scopes: string[] };
+      expect(props.scopes).toEqual(["[parameters('appInsightsId')]"]);
+      expect(props).toMatchObject({ severity: 1, enabled: true, evaluationFrequency: "PT15M", windowSize: "PT15M", autoMitigate: true });
+      const [criterion] = props.criteria.allOf;
+      expect(criterion).toMatchObject({ timeAggregation: "Count", operator: "GreaterThan", threshold: 0, failingPeriods: { numberOfEvaluationPeriods: 2, minFailingPeriodsToAlert: 2 } });
+      expect(String(criterion?.["query"])).toContain("requests | where operation_Name =~");
+      expect(String(criterion?.["query"])).toContain("success == false");
+      const params = alerting.parent?.deployment.properties?.["parameters"];
+      expect(JSON.stringify(params)).toContain('"functionName":{"value":"pollRestoreSessions"}');
+      expect(JSON.stringify(params)).toContain("parameters('alertEmailTo')");
+      const group = resourceOfType(alerting, "Microsoft.Insights/actionGroups");
+      expect(group["condition"]).toBe("[not(empty(parameters('emails')))]");
+      expect(JSON.stringify(group.properties)).toContain('"useCommonAlertSchema":true');
+    });
+
     it("no registry modules: every module is compiled in (CI cannot restore br/public)", () => {
       const modules = allResources(main).filter(({ resource }) => resource.type === "Microsoft.Resources/deployments");
       expect(modules.length).toBeGreaterThan(0);
