@@ -175,9 +175,11 @@ async function ack(args: readonly string[], io: CliIo): Promise<number> {
 
 async function silence(args: readonly string[], io: CliIo): Promise<number> {
   const { values } = parse(args, { workload: { type: "string" }, until: { type: "string" }, session: { type: "string" }, comment: { type: "string" } });
-  const workload = values.workload as string | undefined;
   const until = values.until as string | undefined;
-  if (workload !== undefined && !(workload in WORKLOADS)) throw new UsageError(`--workload must be one of ${Object.keys(WORKLOADS).join(", ")}`);
+  // Case-insensitive, as admins type it: sharepoint, SharePoint, onedrive...
+  const workloadArg = values.workload as string | undefined;
+  const workload = workloadArg === undefined ? undefined : Object.keys(WORKLOADS).find((name) => name.toLowerCase() === workloadArg.toLowerCase());
+  if (workloadArg !== undefined && workload === undefined) throw new UsageError(`--workload must be one of ${Object.keys(WORKLOADS).join(", ")}`);
   if (workload === undefined && values.session === undefined) throw new UsageError("silence needs --workload and/or --session");
   if (until === undefined || Number.isNaN(Date.parse(until))) throw new UsageError("--until must be an ISO time, e.g. 2026-12-01T00:00:00Z");
   const now = io.now?.() ?? new Date();
@@ -189,7 +191,7 @@ async function silence(args: readonly string[], io: CliIo): Promise<number> {
       ...(workload !== undefined && { workload: workload as Workload }),
       ...(typeof values.session === "string" && { sessionId: values.session }),
       ...(typeof values.comment === "string" && { comment: values.comment }),
-      createdBy: process.env["USER"] ?? "cli",
+      createdBy: io.env["USER"] ?? "cli",
     },
     now,
   );

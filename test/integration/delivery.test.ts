@@ -68,6 +68,15 @@ async function startRig(options: { sender?: string; managedDomainLimits?: boolea
   };
   const h = await startHarness(azurite, { env });
   running.push(h);
+  // Every card any test of this file produced must parse cleanly and fit Teams' limit.
+  running.push({
+    stop: async () => {
+      for (const post of teams.posts) {
+        expect(teamsMessageProblems(post.body)).toEqual([]);
+        expect(post.bytes).toBeLessThan(28 * 1024);
+      }
+    },
+  });
   const acsCredential = acsIssuer.credential({ audience: ACS_AUDIENCE });
   const channels = (): AlertChannel[] => {
     const { email, teams: teamsConfig } = h.config.channels;
@@ -233,7 +242,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     await rig.poll();
     const out: string[] = [];
     const until = new Date(rig.clock.now + 2 * 3_600_000).toISOString();
-    const code = await runCli(["silence", "--workload", "sharePoint", "--until", until, "--comment", "planned migration"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() });
+    const code = await runCli(["silence", "--workload", "sharepoint", "--until", until, "--comment", "planned migration"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() });
     expect(code).toBe(0);
     const silenced = rig.fail("sharePoint");
     const loud = rig.fail("exchange");
@@ -245,6 +254,39 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     const outbox = new Outbox(rig.h.table(), TEST_TENANT_ID, newTableCounters());
     expect((await outbox.get(`${silenced}_failed`))?.alert.silencedBy).toMatch(/^silence .* until .*\(planned migration\)$/);
     expect(rig.acs.messages.map((m) => m.plainText).join("\n")).not.toContain(silenced);
+    expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
+  });
+
+  it("reminds about an unacknowledged failure after ALERT_REPEAT_AFTER, and stops once `restorewatch ack` is run", async () => {
+    const rig = await startRig({ env: { ALERT_REPEAT_AFTER: "1h" } });
+    await rig.poll();
+    const id = rig.fail("oneDrive");
+    await rig.poll();
+    rig.clock.now += 30 * MINUTE;
+    expect((await rig.poll()).alertsRecorded).toBe(0);
+    rig.clock.now += 31 * MINUTE;
+    const reminder = await rig.poll();
+    expect(reminder.alerts.map((a) => a.kind)).toEqual(["reminder"]);
+    expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });
+    expect(rig.acs.messages[1]?.subject).toMatch(/reminder/i);
+    const out: string[] = [];
+    expect(await runCli(["ack", id], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
+    rig.clock.now += 3 * 60 * MINUTE;
+    expect((await rig.poll()).alertsRecorded).toBe(0);
+    expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });
+  });
+
+  it("alerts a session stuck in `active` past ALERT_STUCK_AFTER once, with its artifact counts", async () => {
+    const rig = await startRig({ env: { ALERT_STUCK_AFTER: "2h" } });
+    await rig.poll();
+    const stuck = rig.h.graph.createSession({ workload: "exchange", status: "active", artifacts: [{ id: "m1", status: "succeeded" }, { id: "m2", status: "inProgress" }, { id: "m3", status: "inProgress" }] });
+    await rig.poll();
+    rig.clock.now += 121 * MINUTE;
+    const run = await rig.poll();
+    expect(run.alerts.map((a) => [a.session.id, a.kind])).toEqual([[stuck.id, "stuck"]]);
+    expect(rig.acs.messages[0]?.plainText).toContain("Exchange restore stuck for 2h: 2 of 3 mailboxes in progress");
+    rig.clock.now += 121 * MINUTE;
+    expect((await rig.poll()).alertsRecorded).toBe(0);
     expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
   });
 
