@@ -188,6 +188,34 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
   });
 
+  it("gives up after DELIVERY_MAX_ATTEMPTS with growing backoff: dead-lettered, logged at error level, listed by `status`", async () => {
+    const rig = await startRig({ env: { DELIVERY_MAX_ATTEMPTS: "3" } });
+    await rig.poll();
+    const alertId = `${rig.fail()}_failed`;
+    rig.teams.respondWith(100, { status: 500, body: "Internal Server Error" });
+    const nextAttempts: number[] = [];
+    for (let run = 0; run < 3; run++) {
+      const before = rig.clock.now;
+      await rig.poll();
+      const teams = (await rig.deliveries()).get(alertId)?.["teams"] as { state: string; nextAttemptAt?: string } | undefined;
+      if (teams?.nextAttemptAt) nextAttempts.push((Date.parse(teams.nextAttemptAt) - before) / MINUTE);
+      // A run before the backoff is over does not try again.
+      rig.clock.now += 30_000;
+      await rig.poll();
+      rig.clock.now += 10 * MINUTE;
+    }
+    expect(nextAttempts).toEqual([1, 2]); // minutes: 60 s · 2^(n-1)
+    expect(rig.teams.posts).toHaveLength(3);
+    expect((await rig.deliveries()).get(alertId)).toMatchObject({
+      email: { state: "delivered", attempts: 1 },
+      teams: { state: "deadLettered", attempts: 3, lastError: expect.stringMatching(/^gave up after 3 attempts: HTTP 500/) },
+    });
+    expect(rig.h.logs.filter((l) => l.startsWith(`ERROR alert ${alertId} dead-lettered on channel teams after 3 attempt(s)`))).toHaveLength(1);
+    const out: string[] = [];
+    expect(await runCli(["status"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
+    expect(out.join("\n")).toMatch(new RegExp(`${alertId}.*email=delivered.*teams=deadLettered\\(3 attempts, gave up`));
+  });
+
   it("after a crash between sending and marking, the next run finds the ACS operation and does not send the email again", async () => {
     const rig = await startRig({ env: { TEAMS_WEBHOOK_URL: "" } });
     await rig.poll();
