@@ -88,6 +88,21 @@ const sessionSchema = z
   })
   .passthrough();
 
+/**
+ * Longest free text kept from a session. Graph does not bound these; an alert record stores the
+ * session as one string property, which Table Storage caps at 32K UTF-16 characters (and refuses the
+ * whole transaction otherwise, on every run). The renderers show far less.
+ */
+export const MAX_SESSION_TEXT_CHARS = { name: 500, code: 200, message: 2000 } as const;
+
+/** Cuts text to at most max UTF-16 units, marking the cut with an ellipsis and never splitting a surrogate pair. */
+export function boundText(value: string, max: number): string {
+  if (value.length <= max) return value;
+  let cut = value.slice(0, max - 1);
+  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
+  return `${cut}…`;
+}
+
 /** Validates one item of GET /solutions/backupRestore/restoreSessions. Never throws. */
 export function parseRestoreSession(item: unknown): ParsedSession {
   const rawId = typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string" ? (item as { id: string }).id : undefined;
@@ -107,16 +122,20 @@ export function parseRestoreSession(item: unknown): ParsedSession {
   if (!status || !(RESTORE_SESSION_STATUSES as readonly string[]).includes(status)) {
     return { ok: false, id: raw.id, reason: `unknown status '${status ?? "(missing)"}'` };
   }
-  const createdBy = raw.createdBy?.user?.displayName ?? raw.createdBy?.application?.displayName ?? raw.createdBy?.user?.id ?? undefined;
+  const creator = raw.createdBy?.user?.displayName ?? raw.createdBy?.application?.displayName ?? raw.createdBy?.user?.id ?? undefined;
+  const createdBy = creator && boundText(creator, MAX_SESSION_TEXT_CHARS.name);
+  const restoreJobType = raw.restoreJobType && boundText(raw.restoreJobType, MAX_SESSION_TEXT_CHARS.code);
   const counts = raw.restoreSessionArtifactCount;
-  const error = raw.error && (raw.error.code || raw.error.message) ? { ...(raw.error.code && { code: raw.error.code }), ...(raw.error.message && { message: raw.error.message }) } : undefined;
+  const code = raw.error?.code && boundText(raw.error.code, MAX_SESSION_TEXT_CHARS.code);
+  const message = raw.error?.message && boundText(raw.error.message, MAX_SESSION_TEXT_CHARS.message);
+  const error = code || message ? { ...(code && { code }), ...(message && { message }) } : undefined;
   return {
     ok: true,
     session: {
       id: raw.id,
       workload,
       status: status as RestoreSessionStatus,
-      ...(raw.restoreJobType && { restoreJobType: raw.restoreJobType }),
+      ...(restoreJobType && { restoreJobType }),
       ...(createdBy && { createdBy }),
       ...(raw.createdDateTime && { createdDateTime: raw.createdDateTime }),
       ...(raw.completedDateTime && { completedDateTime: raw.completedDateTime }),

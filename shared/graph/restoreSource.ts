@@ -3,7 +3,7 @@ import type { FailedArtifact, FailureDetail } from "../alerts/alert";
 import { GraphRequestError, errorMessage } from "../errors";
 import { MAX_DETAIL_JSON_CHARS } from "../state/entities";
 import type { GraphApi } from "./graphClient";
-import { WORKLOADS, parseRestoreSession, type RestoreSession } from "./restoreSession";
+import { MAX_SESSION_TEXT_CHARS, WORKLOADS, boundText, parseRestoreSession, type RestoreSession } from "./restoreSession";
 
 export const RESTORE_SESSIONS_PATH = "/solutions/backupRestore/restoreSessions";
 
@@ -88,7 +88,8 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession)
       }
     }
   } catch (error) {
-    return { available: false, reason: errorMessage(error) };
+    // Graph's error text is unbounded, and the reason is stored as one string property.
+    return { available: false, reason: boundText(errorMessage(error), MAX_SESSION_TEXT_CHARS.message) };
   }
   return { available: true, failedArtifacts, omittedCount };
 }
@@ -101,7 +102,7 @@ function toFailedArtifact(raw: z.infer<typeof artifactSchema>): FailedArtifact {
     ...(name && { name }),
     ...(raw.restoredSiteWebUrl && { webUrl: raw.restoredSiteWebUrl }),
     ...(raw.error?.code && { errorCode: raw.error.code }),
-    ...(message && { errorMessage: message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}…` : message }),
+    ...(message && { errorMessage: boundText(message, MAX_MESSAGE_CHARS + 1) }),
     ...(raw.restorePoint?.protectionDateTime && { restorePointDateTime: raw.restorePoint.protectionDateTime }),
     ...(raw.destinationType && { destinationType: raw.destinationType }),
   };

@@ -207,6 +207,22 @@ describe("Graph faults: every failed session is alerted once, whatever Graph doe
     await expectRecovered(r, expected);
   });
 
+  it("huge values from Graph (a 40,000-character error message) are alerted, not a record Table Storage refuses on every run", async () => {
+    rig = await startFaultRig(azurite);
+    const r = rig;
+    const sessions = seedSessions(r, 2);
+    await r.run();
+    const expected = failSessions(r, sessions);
+    const [huge, other] = sessions;
+    if (!huge || !other) throw new Error("seed");
+    r.harness.graph.updateSession(huge.id, { error: { code: "E".repeat(5_000), message: "Ü\u0001".repeat(20_000) }, createdBy: { user: { id: "u", displayName: "🚀".repeat(20_000) } } });
+    // The artifact list of the other session fails with a huge error body.
+    r.harness.graph.injectFault(new RegExp(`/${other.id}/`), { status: 500, body: JSON.stringify({ error: { code: "InternalServerError", message: "x".repeat(50_000) } }) }, 100);
+    r.advance(5 * 60_000);
+    expect((await r.run()).alertsRecorded).toBe(2);
+    await expectRecovered(r, expected);
+  });
+
   it("alerts with the detail marked unavailable when an artifact list keeps failing, once", async () => {
     rig = await startFaultRig(azurite);
     const r = rig;
