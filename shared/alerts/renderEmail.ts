@@ -42,17 +42,33 @@ const FONT = "font-family:Segoe UI,Helvetica,Arial,sans-serif";
 const MUTED = "color:#605e5c";
 const CELL = "padding:6px 8px;border-bottom:1px solid #edebe9;vertical-align:top;text-align:left";
 
-/** Renders one alert, or a digest with one section per alert. Every value from Graph is escaped. */
+/**
+ * Renders one alert, or a digest with one section per alert. Every value from Graph is escaped.
+ * Everything counts against the size budget: sessions get a section while their facts fit (the rest
+ * are counted at the end), then the sections share what is left for their failed items.
+ */
 export function renderEmail(alerts: readonly Alert[]): RenderedEmail {
   const subject = messageSubject(alerts);
   const digest = alerts.length > 1;
-  const sectioned = alerts.slice(0, EMAIL_MAX_SESSIONS);
-  const heads = sectioned.map((alert) => renderSectionHead(alert, digest));
-
   const top = renderTop(alerts);
+  // Reserve the longest closing text (every session counted as not shown) before any section is placed.
+  const longestBottom = renderBottom(alerts.length);
+  let htmlLeft = EMAIL_HTML_BUDGET_BYTES - byteLength(top.html + longestBottom.html);
+  let textLeft = EMAIL_TEXT_BUDGET_BYTES - byteLength(top.text + longestBottom.text);
+
+  const heads: Rendered[] = [];
+  for (const alert of alerts.slice(0, EMAIL_MAX_SESSIONS)) {
+    const head = renderSectionHead(alert, digest);
+    const htmlCost = byteLength(head.html) + SECTION_END.length;
+    const textCost = byteLength(head.text);
+    // A section is only placed if its items can at least say how many there are (ITEMS_FLOOR).
+    if (htmlCost + ITEMS_FLOOR.html * (heads.length + 1) > htmlLeft || textCost + ITEMS_FLOOR.text * (heads.length + 1) > textLeft) break;
+    heads.push(head);
+    htmlLeft -= htmlCost;
+    textLeft -= textCost;
+  }
+  const sectioned = alerts.slice(0, heads.length);
   const bottom = renderBottom(alerts.length - sectioned.length);
-  let htmlLeft = EMAIL_HTML_BUDGET_BYTES - byteLength(top.html + bottom.html) - sum(heads.map((h) => byteLength(h.html)));
-  let textLeft = EMAIL_TEXT_BUDGET_BYTES - byteLength(top.text + bottom.text) - sum(heads.map((h) => byteLength(h.text)));
 
   const html: string[] = [top.html];
   const text: string[] = [top.text];
@@ -63,13 +79,20 @@ export function renderEmail(alerts: readonly Alert[]): RenderedEmail {
     const items = renderItems(alert, Math.max(0, htmlLeft / sectionsLeft), Math.max(0, textLeft / sectionsLeft));
     htmlLeft -= byteLength(items.html);
     textLeft -= byteLength(items.text);
-    html.push(head.html, items.html, "</td></tr></table>");
+    html.push(head.html, items.html, SECTION_END);
     text.push(head.text, items.text);
   });
   html.push(bottom.html);
   text.push(bottom.text);
   return { subject, html: html.join(""), plainText: text.join("") };
 }
+
+const SECTION_END = "</td></tr></table>";
+/**
+ * Bytes every placed section keeps for its items: enough for the frame of the items table, the
+ * longest "and N more failed ... not listed here" line, or a sentence saying why there are none.
+ */
+const ITEMS_FLOOR = { html: 1_024, text: 512 } as const;
 
 interface Rendered {
   readonly html: string;
@@ -126,10 +149,7 @@ function renderSectionHead(alert: Alert, withHeadline: boolean): Rendered {
 /** The failed-items table (or why there is none), within this section's share of the size budget. */
 function renderItems(alert: Alert, htmlBudget: number, textBudget: number): Rendered {
   const { detail, session } = alert;
-  if (!detail.available) {
-    const reason = `The failed items could not be listed: ${truncate(singleLine(detail.reason), MAX_CHARS.message)}`;
-    return { html: `<p style="margin:0 0 8px 0;font-style:italic">${escapeHtml(reason)}</p>`, text: `\n${reason}\n\n` };
-  }
+  if (!detail.available) return renderUnavailable(truncate(singleLine(detail.reason), MAX_CHARS.message), htmlBudget, textBudget);
   if (detail.failedArtifacts.length === 0 && detail.omittedCount === 0) {
     const none = alert.kind === "stuck" ? "No item of this session has failed so far." : "Graph listed no failed items for this session.";
     return { html: `<p style="margin:0 0 8px 0">${escapeHtml(none)}</p>`, text: `\n${none}\n\n` };
@@ -141,8 +161,10 @@ function renderItems(alert: Alert, htmlBudget: number, textBudget: number): Rend
     `</tr></thead><tbody>`;
   const rowsHtml: string[] = [];
   const rowsText: string[] = [];
-  let htmlUsed = byteLength(header);
-  let textUsed = 0;
+  // The frame is counted first: the table's header and end, and the longest "and N more" line.
+  const longestMore = moreItemsText(detail.failedArtifacts.length, detail.omittedCount, session.workload) ?? "";
+  let htmlUsed = byteLength(header) + byteLength("</tbody></table>") + byteLength(moreParagraph(longestMore));
+  let textUsed = byteLength(`\nFailed items:\n${longestMore}.\n\n`);
   for (const artifact of detail.failedArtifacts) {
     if (rowsHtml.length >= EMAIL_MAX_ROWS_PER_SESSION) break;
     const row = renderItemRow(artifact);
@@ -155,12 +177,34 @@ function renderItems(alert: Alert, htmlBudget: number, textBudget: number): Rend
     textUsed += rowTextBytes;
   }
   const more = moreItemsText(detail.failedArtifacts.length - rowsHtml.length, detail.omittedCount, session.workload);
-  const moreHtml = more ? `<p style="margin:8px 0 0 0;font-weight:600">${escapeHtml(more)}.</p>` : "";
+  const moreHtml = more ? moreParagraph(more) : "";
   const table = rowsHtml.length > 0 ? `${header}${rowsHtml.join("")}</tbody></table>` : "";
   return {
     html: table + moreHtml,
     text: `\nFailed items:\n${rowsText.join("")}${more ? `${more}.\n` : ""}\n`,
   };
+}
+
+function moreParagraph(more: string): string {
+  return `<p style="margin:8px 0 0 0;font-weight:600">${escapeHtml(more)}.</p>`;
+}
+
+/** Why the items are missing: the reason as long as the section's share of the budget allows, else none. */
+function renderUnavailable(reason: string, htmlBudget: number, textBudget: number): Rendered {
+  const render = (chars: number): Rendered => {
+    const sentence = chars > 0 ? `The failed items could not be listed: ${truncate(reason, chars)}` : "The failed items could not be listed.";
+    return { html: `<p style="margin:0 0 8px 0;font-style:italic">${escapeHtml(sentence)}</p>`, text: `\n${sentence}\n\n` };
+  };
+  const fits = (rendered: Rendered): boolean => byteLength(rendered.html) <= htmlBudget && byteLength(rendered.text) <= textBudget;
+  let low = 0;
+  let high = Array.from(reason).length;
+  if (fits(render(high))) return render(high);
+  while (low < high - 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (fits(render(middle))) low = middle;
+    else high = middle;
+  }
+  return render(low);
 }
 
 function renderItemRow(artifact: FailedArtifact): Rendered {
@@ -196,6 +240,3 @@ function byteLength(value: string): number {
   return Buffer.byteLength(value, "utf8");
 }
 
-function sum(values: readonly number[]): number {
-  return values.reduce((total, value) => total + value, 0);
-}

@@ -220,8 +220,16 @@ export function moreSessionsText(notShown: number): string {
 
 /** Cuts a value to at most maxLength characters (code points), marking the cut with an ellipsis. */
 export function truncate(value: string, maxLength: number): string {
-  const chars = Array.from(value);
-  return chars.length <= maxLength ? value : `${chars.slice(0, Math.max(0, maxLength - 1)).join("")}…`;
+  if (value.length <= maxLength) return value; // no more UTF-16 units than allowed: no more code points either
+  // Walk code points only as far as needed (values from Graph can be very long).
+  let index = 0;
+  let cutAt = 0;
+  for (let count = 0; index < value.length; count++) {
+    if (count === Math.max(0, maxLength - 1)) cutAt = index;
+    if (count === maxLength) return `${value.slice(0, cutAt)}…`;
+    index += (value.codePointAt(index) ?? 0) > 0xffff ? 2 : 1;
+  }
+  return value;
 }
 
 /** One line: control characters and line breaks become spaces, runs of spaces collapse. */
