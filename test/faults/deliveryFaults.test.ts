@@ -135,29 +135,31 @@ const DELIVERY_FAULTS: readonly DeliveryFault[] = [
 ];
 
 describe("delivery faults: every alert reaches every channel that can take it, once", () => {
-  it.each(DELIVERY_FAULTS)("$name", async (fault) => {
-    rig = await startFaultRig(azurite);
-    const r = rig;
-    const sessions = seedSessions(r, 2);
-    await r.run();
-    const expected = failSessions(r, sessions);
-    fault.inject(r);
-    r.advance(5 * 60_000);
+  for (const fault of DELIVERY_FAULTS) {
+    it(fault.name, async () => {
+      rig = await startFaultRig(azurite);
+      const r = rig;
+      const sessions = seedSessions(r, 2);
+      await r.run();
+      const expected = failSessions(r, sessions);
+      fault.inject(r);
+      r.advance(5 * 60_000);
 
-    const first = await r.run();
-    expect(first.alertsRecorded).toBe(expected.length);
-    const rows = await r.rows();
-    expectNoStateAheadOfAlerts(rows);
-    for (const [id, record] of alertRecords(rows)) {
-      expect({ id, email: record.deliveries["email"]?.state, teams: record.deliveries["teams"]?.state }).toEqual({ id, ...fault.afterFirstRun });
-    }
-    for (let run = 0; run < fault.laterRuns; run++) {
-      r.advance(NEXT_RUN);
-      expect((await r.run()).alertsRecorded).toBe(0);
-    }
-    await expectRecovered(r, expected, fault.invariants?.(expected) ?? {});
-    fault.check?.(r);
-  });
+      const first = await r.run();
+      expect(first.alertsRecorded).toBe(expected.length);
+      const rows = await r.rows();
+      expectNoStateAheadOfAlerts(rows);
+      for (const [id, record] of alertRecords(rows)) {
+        expect({ id, email: record.deliveries["email"]?.state, teams: record.deliveries["teams"]?.state }).toEqual({ id, ...fault.afterFirstRun });
+      }
+      for (let run = 0; run < fault.laterRuns; run++) {
+        r.advance(NEXT_RUN);
+        expect((await r.run()).alertsRecorded).toBe(0);
+      }
+      await expectRecovered(r, expected, fault.invariants?.(expected) ?? {});
+      fault.check?.(r);
+    });
+  }
 
   it("honours a channel's Retry-After beyond the backoff: not sent again before it", async () => {
     rig = await startFaultRig(azurite);

@@ -130,47 +130,49 @@ const GRAPH_FAULTS: readonly GraphFault[] = [
 ];
 
 describe("Graph faults: every failed session is alerted once, whatever Graph does", () => {
-  it.each(GRAPH_FAULTS)("$name", async (fault) => {
-    rig = await startFaultRig(azurite, { graph: { pageSize: 2, artifactPageSize: 2 }, ...fault.rig });
-    const r = rig;
-    const sessions = seedSessions(r, 6);
-    expect((await r.run()).baseline).toBe(true);
-    // Failures spread over the first, second and third page.
-    const expected = failSessions(r, [sessions[0], sessions[3], sessions[5]].filter((s) => s !== undefined));
-    const before = await r.rows();
-    fault.inject?.(r);
-    r.advance(5 * 60_000);
-    const faulted = r.run(fault.credential ? { credential: fault.credential(r) } : {});
-
-    if (fault.expect.run === "survives") {
-      const summary = await faulted;
-      expect(summary.alertsRecorded).toBe(expected.length);
-      fault.seen(r);
-      await expectRecovered(r, expected);
-    } else {
-      await expect(faulted).rejects.toThrow(fault.expect.error);
-      fault.seen(r);
-      const after = await r.rows();
-      // Nothing about any session was written: not the failures, not the sessions before the fault.
-      const sessionRows = (rows: typeof before) => rows.filter((row) => String(row["rowKey"]).startsWith("session_"));
-      expect(sessionRows(after)).toEqual(sessionRows(before));
-      expect(alertRecords(after).size).toBe(0);
-      expectNoStateAheadOfAlerts(after);
-      expect(after.find((row) => row["rowKey"] === "meta_run")?.["consecutiveFailures"]).toBe(1);
-      expect(r.acs.messages.length + r.teams.posts.length).toBe(0);
-
-      // The cause goes away (fault spent or cleared, the role granted, a fresh token): the next run catches up.
-      r.harness.graph.clearFaults();
+  for (const fault of GRAPH_FAULTS) {
+    it(fault.name, async () => {
+      rig = await startFaultRig(azurite, { graph: { pageSize: 2, artifactPageSize: 2 }, ...fault.rig });
+      const r = rig;
+      const sessions = seedSessions(r, 6);
+      expect((await r.run()).baseline).toBe(true);
+      // Failures spread over the first, second and third page.
+      const expected = failSessions(r, [sessions[0], sessions[3], sessions[5]].filter((s) => s !== undefined));
+      const before = await r.rows();
+      fault.inject?.(r);
       r.advance(5 * 60_000);
-      expect((await r.run()).alertsRecorded).toBe(expected.length);
+      const faulted = r.run(fault.credential ? { credential: fault.credential(r) } : {});
+
+      if (fault.expect.run === "survives") {
+        const summary = await faulted;
+        expect(summary.alertsRecorded).toBe(expected.length);
+        fault.seen(r);
+        await expectRecovered(r, expected);
+      } else {
+        await expect(faulted).rejects.toThrow(fault.expect.error);
+        fault.seen(r);
+        const after = await r.rows();
+        // Nothing about any session was written: not the failures, not the sessions before the fault.
+        const sessionRows = (rows: typeof before) => rows.filter((row) => String(row["rowKey"]).startsWith("session_"));
+        expect(sessionRows(after)).toEqual(sessionRows(before));
+        expect(alertRecords(after).size).toBe(0);
+        expectNoStateAheadOfAlerts(after);
+        expect(after.find((row) => row["rowKey"] === "meta_run")?.["consecutiveFailures"]).toBe(1);
+        expect(r.acs.messages.length + r.teams.posts.length).toBe(0);
+
+        // The cause goes away (fault spent or cleared, the role granted, a fresh token): the next run catches up.
+        r.harness.graph.clearFaults();
+        r.advance(5 * 60_000);
+        expect((await r.run()).alertsRecorded).toBe(expected.length);
+        await expectRecovered(r, expected);
+      }
+      // And a later run announces nothing again.
+      r.advance(5 * 60_000);
+      const quiet: PollSummary = await r.run();
+      expect(quiet).toMatchObject({ alertsRecorded: 0, transitions: 0 });
       await expectRecovered(r, expected);
-    }
-    // And a later run announces nothing again.
-    r.advance(5 * 60_000);
-    const quiet: PollSummary = await r.run();
-    expect(quiet).toMatchObject({ alertsRecorded: 0, transitions: 0 });
-    await expectRecovered(r, expected);
-  });
+    });
+  }
 
   it("skips items of the wrong type without touching their state, and alerts them once they read well", async () => {
     rig = await startFaultRig(azurite, { graph: { pageSize: 2 } });
