@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { DeliveryState } from "../../shared/channels/channel";
 import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
-import { failSessions, seedSessions, startFaultRig, type FaultRig } from "./faultRig";
+import { failSessions, seedSessions, startFaultRig, type FaultRig, type FaultRigOptions } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered, type InvariantOptions } from "./invariants";
 
 let azurite: AzuriteTable;
@@ -22,6 +22,7 @@ const NEXT_RUN = 20 * 60_000;
 
 interface DeliveryFault {
   readonly name: string;
+  readonly rig?: FaultRigOptions;
   readonly inject: (rig: FaultRig) => void;
   /** Where each channel stands after the faulted run. */
   readonly afterFirstRun: { readonly email: DeliveryState; readonly teams: DeliveryState };
@@ -56,6 +57,7 @@ const DELIVERY_FAULTS: readonly DeliveryFault[] = [
   },
   {
     name: "ACS timeout: the send is accepted but its answer never comes in time",
+    rig: { emailRequestTimeoutInMs: 1_500 },
     inject: (r) => r.acs.failNext(1, { hangMs: 30_000 }),
     afterFirstRun: { email: "retrying", teams: "delivered" },
     laterRuns: 1,
@@ -102,6 +104,7 @@ const DELIVERY_FAULTS: readonly DeliveryFault[] = [
   },
   {
     name: "Teams timeout: the post reached Teams but the answer never came",
+    rig: { teamsTimeoutInMs: 1_000 },
     inject: (r) => r.teams.respondWith(1, { hang: true }),
     afterFirstRun: { email: "delivered", teams: "retrying" },
     laterRuns: 1,
@@ -137,7 +140,7 @@ const DELIVERY_FAULTS: readonly DeliveryFault[] = [
 describe("delivery faults: every alert reaches every channel that can take it, once", () => {
   for (const fault of DELIVERY_FAULTS) {
     it(fault.name, async () => {
-      rig = await startFaultRig(azurite);
+      rig = await startFaultRig(azurite, fault.rig);
       const r = rig;
       const sessions = seedSessions(r, 2);
       await r.run();

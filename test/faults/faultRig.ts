@@ -24,9 +24,12 @@ export const RECIPIENTS = ["backup-admins@contoso.com"];
  */
 export const FAULT_ENV: Readonly<Record<string, string>> = { HEALTH_ALERT_AFTER: "100", ALERT_STUCK_AFTER: "off", DELIVERY_MAX_ATTEMPTS: "10" };
 
-/** Channel timings for in-process runs: short waits, but the same code paths as in Azure. */
-export const EMAIL_OPTIONS: EmailChannelOptions = { pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 2_000 };
-export const TEAMS_TIMEOUT_IN_MS = 1_000;
+/**
+ * Channel timings for in-process runs: fast polling, and deadlines generous enough that a loaded CI
+ * machine never trips them by accident; tests of a timeout shorten them (FaultRigOptions).
+ */
+export const EMAIL_OPTIONS: EmailChannelOptions = { pollIntervalInMs: 10, operationWaitInMs: 10_000, requestTimeoutInMs: 15_000 };
+export const TEAMS_TIMEOUT_IN_MS = 10_000;
 
 /**
  * Table client retries as the SDK does them (3 retries on 5xx, 408 and network errors), with short
@@ -55,6 +58,10 @@ export interface FaultRig {
 
 export interface FaultRigOptions extends HarnessOptions {
   readonly acsRunningPolls?: number;
+  /** Deadline of the email channel's requests (a test of an ACS timeout shortens it). */
+  readonly emailRequestTimeoutInMs?: number;
+  /** Deadline of a Teams post (a test of a Teams timeout shortens it). */
+  readonly teamsTimeoutInMs?: number;
 }
 
 /** Azurite behind a fault proxy, the Graph, ACS and Teams emulators, and the real pipeline with the real channels. */
@@ -64,10 +71,11 @@ export async function startFaultRig(azurite: AzuriteTable, options: FaultRigOpti
   const acs = await AcsEmailEmulator.start({ tls, retryAfterSeconds: 0, runningPolls: options.acsRunningPolls ?? 0 });
   const teams = await TeamsReceiver.start({ tls });
   const storage = proxy.connectionStringFor(azurite.connectionString);
-  const harness = await startHarness(azurite, { ...options, env: { ...FAULT_ENV, AzureWebJobsStorage: storage, ...options.env } });
+  const { acsRunningPolls: _polls, emailRequestTimeoutInMs: _email, teamsTimeoutInMs: _teams, ...harnessOptions } = options;
+  const harness = await startHarness(azurite, { ...harnessOptions, env: { ...FAULT_ENV, AzureWebJobsStorage: storage, ...options.env } });
   const channels: AlertChannel[] = [
-    new EmailChannel({ connectionString: acs.connectionString, from: SENDER, to: RECIPIENTS }, EMAIL_OPTIONS),
-    new TeamsChannel({ webhookUrl: validateTeamsWebhookUrl(teams.url, ["127.0.0.1"]) }, { timeoutInMs: TEAMS_TIMEOUT_IN_MS }),
+    new EmailChannel({ connectionString: acs.connectionString, from: SENDER, to: RECIPIENTS }, { ...EMAIL_OPTIONS, ...(options.emailRequestTimeoutInMs && { requestTimeoutInMs: options.emailRequestTimeoutInMs }) }),
+    new TeamsChannel({ webhookUrl: validateTeamsWebhookUrl(teams.url, ["127.0.0.1"]) }, { timeoutInMs: options.teamsTimeoutInMs ?? TEAMS_TIMEOUT_IN_MS }),
   ];
   const table = (): TableClient => TableClient.fromConnectionString(storage, harness.tableName, { allowInsecureConnection: true, retryOptions: TABLE_RETRY });
   const env: Record<string, string> = {
