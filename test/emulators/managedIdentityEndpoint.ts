@@ -97,7 +97,8 @@ export class ManagedIdentityEndpoint {
     const identityError = this.checkIdentity(query);
     if (identityError) return this.fail(res, 400, identityError);
 
-    const audience = resource.replace(/\/\.default$/, "");
+    // Entra names the audience without the trailing slash a scope-derived resource carries (https://communication.azure.com/).
+    const audience = resource.replace(/\/\.default$/, "").replace(/\/+$/, "");
     const { token, claims } = this.options.issuer.issue({ audience, tenantId: this.options.tenantId ?? TEST_TENANT_ID, objectId: this.objectId, roles: this.roles });
     this.json(res, 200, { access_token: token, expires_on: String(claims.exp), resource: audience, token_type: "Bearer", client_id: this.options.clientId ?? this.systemClientId });
   }

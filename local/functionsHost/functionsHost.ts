@@ -1,0 +1,272 @@
+import { randomUUID } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import Module from "node:module";
+import path from "node:path";
+import { matchFiles } from "./glob";
+
+/**
+ * An emulated Azure Functions host for Node (local tooling, not deployed). It plays the part of the
+ * Node worker: it provides the module `@azure/functions-core` that the `@azure/functions` library looks
+ * for (without it the library runs in "test mode" and skips every registration), loads the app from
+ * package.json `main` as the host does, and invokes functions through the library's own programming
+ * model (InvocationModel → Timer + InvocationContext), so the app runs exactly the code path it runs in Azure.
+ */
+
+/** RPC binding as the library registers it (toCoreFunctionMetadata). */
+export interface RpcBinding {
+  readonly type: string;
+  readonly direction: "in" | "out";
+  readonly [property: string]: unknown;
+}
+
+export interface RegisteredFunction {
+  readonly name: string;
+  readonly bindings: Readonly<Record<string, RpcBinding>>;
+  /** The trigger binding's name and its binding. */
+  readonly triggerName: string;
+  readonly trigger: RpcBinding;
+  readonly callback: (...args: unknown[]) => unknown;
+}
+
+export type RpcLogLevel = "trace" | "debug" | "information" | "warning" | "error" | "critical" | "none";
+
+export interface HostLogLine {
+  readonly level: RpcLogLevel;
+  readonly category: "user" | "system";
+  readonly message: string;
+  readonly functionName?: string;
+  readonly invocationId?: string;
+}
+
+export interface InvocationResult {
+  readonly invocationId: string;
+  readonly functionName: string;
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly durationMs: number;
+  readonly logs: readonly HostLogLine[];
+}
+
+/** The worker-side programming model the library registers (ProgrammingModel in @azure/functions). */
+interface ProgrammingModel {
+  readonly name: string;
+  readonly version: string;
+  getInvocationModel(coreCtx: unknown): {
+    getArguments(): Promise<{ context: unknown; inputs: unknown[] }>;
+    invokeFunction(context: unknown, inputs: unknown[], handler: (...args: unknown[]) => unknown): Promise<unknown>;
+    getResponse(context: unknown, result: unknown): Promise<unknown>;
+  };
+  getCapabilities(capabilities: Record<string, string>): Promise<Record<string, string>>;
+}
+
+type HookCallback = (context: Record<string, unknown>) => unknown;
+
+const CORE_MODULE = "@azure/functions-core";
+/** The worker version we claim (the library only uses it for feature checks). */
+const WORKER_VERSION = "3.11.0";
+
+class Registry {
+  programmingModel: ProgrammingModel | undefined;
+  readonly functions: RegisteredFunction[] = [];
+  readonly hooks = new Map<string, Set<HookCallback>>();
+  log: (line: HostLogLine) => void = () => undefined;
+}
+
+let active: Registry | undefined;
+
+/** The `@azure/functions-core` module, bound to whichever host is loading or running an app. */
+const coreModule = {
+  version: WORKER_VERSION,
+  setProgrammingModel(model: ProgrammingModel): void {
+    current().programmingModel = model;
+  },
+  getProgrammingModel(): ProgrammingModel | undefined {
+    return current().programmingModel;
+  },
+  registerFunction(metadata: { name: string; bindings: Record<string, RpcBinding> }, callback: (...args: unknown[]) => unknown): { dispose(): void } {
+    const registry = current();
+    if (registry.functions.some((f) => f.name.toLowerCase() === metadata.name.toLowerCase())) {
+      throw new Error(`a function named "${metadata.name}" is already registered`);
+    }
+    const trigger = Object.entries(metadata.bindings).find(([, b]) => /trigger$/i.test(b.type));
+    if (!trigger) throw new Error(`function "${metadata.name}" has no trigger binding`);
+    const registered: RegisteredFunction = { name: metadata.name, bindings: metadata.bindings, triggerName: trigger[0], trigger: trigger[1], callback };
+    registry.functions.push(registered);
+    return { dispose: () => registry.functions.splice(registry.functions.indexOf(registered), 1) };
+  },
+  registerHook(hookName: string, callback: HookCallback): { dispose(): void } {
+    const hooks = current().hooks;
+    const set = hooks.get(hookName) ?? new Set<HookCallback>();
+    set.add(callback);
+    hooks.set(hookName, set);
+    return { dispose: () => set.delete(callback) };
+  },
+  log(level: RpcLogLevel, category: "user" | "system", message: string): void {
+    current().log({ level, category, message });
+  },
+  Disposable: class Disposable {
+    constructor(private readonly callOnDispose: () => unknown) {}
+    dispose(): void {
+      this.callOnDispose();
+    }
+  },
+};
+
+function current(): Registry {
+  if (!active) throw new Error(`${CORE_MODULE} was used outside the emulated host`);
+  return active;
+}
+
+let resolverInstalled = false;
+
+/** Makes `require("@azure/functions-core")` resolve to the module above, as the Node worker does. */
+function installCoreModule(): void {
+  if (resolverInstalled) return;
+  const moduleInternals = Module as unknown as {
+    _resolveFilename: (request: string, ...rest: unknown[]) => string;
+    _cache: Record<string, unknown>;
+  };
+  const original = moduleInternals._resolveFilename;
+  moduleInternals._resolveFilename = function (request: string, ...rest: unknown[]): string {
+    return request === CORE_MODULE ? CORE_MODULE : original.call(this, request, ...rest);
+  };
+  const cached = new Module(CORE_MODULE);
+  cached.filename = CORE_MODULE;
+  cached.loaded = true;
+  cached.exports = coreModule;
+  moduleInternals._cache[CORE_MODULE] = cached;
+  resolverInstalled = true;
+}
+
+export interface LoadOptions {
+  /** Receives every log line (user logs of invocations, and the library's system logs). */
+  readonly log?: (line: HostLogLine) => void;
+}
+
+export class FunctionsHost {
+  private constructor(
+    readonly appDir: string,
+    readonly entryFiles: readonly string[],
+    private readonly registry: Registry,
+  ) {}
+
+  get functions(): readonly RegisteredFunction[] {
+    return this.registry.functions;
+  }
+
+  get programmingModel(): { name: string; version: string } | undefined {
+    const model = this.registry.programmingModel;
+    return model && { name: model.name, version: model.version };
+  }
+
+  /**
+   * Loads the app at appDir as the host does: every file `main` in package.json matches (a glob such
+   * as `dist/functions/*.js`), in order. Refuses an app whose main matches nothing or that registers nothing.
+   */
+  static async load(appDir: string, options: LoadOptions = {}): Promise<FunctionsHost> {
+    const root = path.resolve(appDir);
+    const packageFile = path.join(root, "package.json");
+    if (!existsSync(packageFile)) throw new Error(`no package.json in ${root}: not a Node.js function app`);
+    const main = (JSON.parse(readFileSync(packageFile, "utf8")) as { main?: unknown }).main;
+    if (typeof main !== "string" || main.trim() === "") throw new Error(`${packageFile} has no "main": the host would not know which files hold the functions`);
+    const files = matchFiles(root, main);
+    if (files.length === 0) throw new Error(`package.json "main" ("${main}") matches no file under ${root}. Build the app first (npm run build).`);
+
+    installCoreModule();
+    const registry = new Registry();
+    registry.log = options.log ?? (() => undefined);
+    active = registry;
+    // A fresh load each time (tests load several apps in one process): forget the app and the library.
+    const cache = (Module as unknown as { _cache: Record<string, unknown> })._cache;
+    for (const key of Object.keys(cache)) {
+      if (key.startsWith(root + path.sep) && !key.includes(`${path.sep}node_modules${path.sep}`)) delete cache[key];
+      if (key.includes(`${path.sep}@azure${path.sep}functions${path.sep}`)) delete cache[key];
+    }
+    // Node's own loader, as the worker uses: the app and @azure/functions are plain CommonJS.
+    const load = Module.createRequire(packageFile);
+    for (const file of files) {
+      try {
+        load(file);
+      } catch (error) {
+        throw new Error(`loading ${path.relative(root, file)} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    }
+    if (registry.functions.length === 0) {
+      throw new Error(
+        `the app at ${root} registered no functions (loaded ${files.map((f) => path.relative(root, f)).join(", ")}): each function must call app.timer(...), app.http(...) etc. from "@azure/functions" when its file is loaded`,
+      );
+    }
+    if (!registry.programmingModel) throw new Error("the app registered functions but no programming model (is @azure/functions v4 installed?)");
+    await registry.programmingModel.getCapabilities({});
+    await runHooks(registry, "appStart", { hookData: {}, appHookData: {}, functionAppDirectory: root });
+    return new FunctionsHost(root, files, registry);
+  }
+
+  function(name: string): RegisteredFunction {
+    const found = this.registry.functions.find((f) => f.name.toLowerCase() === name.toLowerCase());
+    if (!found) throw new Error(`no function named "${name}" (registered: ${this.registry.functions.map((f) => f.name).join(", ")})`);
+    return found;
+  }
+
+  /**
+   * Invokes a function with its trigger's input as the host serialises it (for a timer: the TimerInfo
+   * JSON with PascalCase names), through the library's InvocationModel, with pre/post invocation hooks.
+   */
+  async invoke(name: string, triggerInput: unknown): Promise<InvocationResult> {
+    const fn = this.function(name);
+    const model = this.registry.programmingModel as ProgrammingModel;
+    const invocationId = randomUUID();
+    const logs: HostLogLine[] = [];
+    const started = Date.now();
+    const coreCtx = {
+      invocationId,
+      state: undefined as string | undefined,
+      metadata: { name: fn.name, bindings: fn.bindings, functionId: fn.name },
+      request: {
+        invocationId,
+        functionId: fn.name,
+        inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(triggerInput) } }],
+        triggerMetadata: {},
+      },
+      log: (level: RpcLogLevel, category: "user" | "system", message: string) => {
+        const line: HostLogLine = { level, category, message, functionName: fn.name, invocationId };
+        logs.push(line);
+        this.registry.log(line);
+      },
+    };
+    active = this.registry;
+    try {
+      const invocation = model.getInvocationModel(coreCtx);
+      const { context, inputs } = await invocation.getArguments();
+      const hookData: Record<string, unknown> = {};
+      coreCtx.state = "preInvocationHooks";
+      await runHooks(this.registry, "preInvocation", { hookData, appHookData: {}, invocationContext: context, inputs, functionCallback: fn.callback });
+      coreCtx.state = "invocation";
+      let result: unknown;
+      let failure: unknown;
+      try {
+        result = await invocation.invokeFunction(context, inputs, fn.callback);
+      } catch (error) {
+        failure = error;
+      }
+      coreCtx.state = "postInvocationHooks";
+      await runHooks(this.registry, "postInvocation", { hookData, appHookData: {}, invocationContext: context, inputs, result, error: failure });
+      if (failure !== undefined) throw failure;
+      await invocation.getResponse(context, result);
+      return { invocationId, functionName: fn.name, ok: true, durationMs: Date.now() - started, logs };
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // The host logs a failed invocation as an error of the function ("Executed ... (Failed ...)").
+      coreCtx.log("error", "system", `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}): ${message}`);
+      return { invocationId, functionName: fn.name, ok: false, error: message, durationMs: Date.now() - started, logs };
+    }
+  }
+
+  async terminate(): Promise<void> {
+    await runHooks(this.registry, "appTerminate", { hookData: {}, appHookData: {} });
+  }
+}
+
+async function runHooks(registry: Registry, name: string, context: Record<string, unknown>): Promise<void> {
+  for (const hook of registry.hooks.get(name) ?? []) await hook(context);
+}

@@ -1,0 +1,88 @@
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { FunctionsHost, type HostLogLine } from "./functionsHost";
+import { TimerScheduler } from "./timerScheduler";
+
+/**
+ * `tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file>]`: runs a
+ * built function app as the Functions host would, firing its timers. Settings come from the
+ * environment, plus the Values of local.settings.json (the environment wins), as Core Tools does.
+ * Under a parent process with an IPC channel it reports each invocation (`npm start` uses that).
+ */
+const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings]`;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { app: { type: "string" }, speed: { type: "string" }, "local-settings": { type: "string" }, "no-local-settings": { type: "boolean" }, help: { type: "boolean" } },
+    strict: true,
+  });
+  if (values.help) return console.log(HELP);
+  const appDir = path.resolve(values.app ?? ".");
+  const speed = values.speed === undefined ? 1 : Number(values.speed);
+  if (!(speed > 0)) throw new Error(`--speed must be a positive number, not '${values.speed}'`);
+  if (!values["no-local-settings"]) loadLocalSettings(values["local-settings"] ?? path.join(appDir, "local.settings.json"), values["local-settings"] !== undefined);
+
+  const host = await FunctionsHost.load(appDir, { log: printLog });
+  const scheduler = new TimerScheduler(host, {
+    settings: process.env,
+    speed,
+    onFired: ({ name, scheduledAt, isPastDue, result }) => {
+      const outcome = result.ok ? "Succeeded" : `Failed: ${result.error ?? ""}`;
+      console.log(`[host] Executed 'Functions.${name}' (${outcome}, Id=${result.invocationId}, Duration=${result.durationMs}ms)`);
+      process.send?.({ type: "fired", name, scheduledAt: scheduledAt.toISOString(), isPastDue, ok: result.ok, error: result.error, durationMs: result.durationMs });
+    },
+  });
+  console.log(`[host] Loaded ${host.entryFiles.map((f) => path.relative(appDir, f)).join(", ")} with ${host.programmingModel?.name}@${host.programmingModel?.version}`);
+  console.log("[host] Functions:");
+  for (const fn of host.functions) {
+    const timer = scheduler.timers.find((t) => t.name === fn.name);
+    console.log(`[host]   ${fn.name}: ${fn.trigger.type}${timer ? ` (schedule ${timer.scheduleSetting} = ${timer.schedule.expression}, runOnStartup ${timer.runOnStartup})` : ""}`);
+  }
+  if (speed !== 1) console.log(`[host] Clock sped up ${speed}x`);
+  process.send?.({
+    type: "ready",
+    functions: host.functions.map((fn) => ({ name: fn.name, triggerType: fn.trigger.type, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] ?? false })),
+  });
+  scheduler.start();
+
+  let stopping = false;
+  const stop = async (): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    console.log("[host] Stopping: waiting for running invocations");
+    await scheduler.stop();
+    await host.terminate();
+    process.exit(0);
+  };
+  process.on("SIGINT", () => void stop());
+  process.on("SIGTERM", () => void stop());
+  process.on("message", (message: unknown) => {
+    if ((message as { type?: string } | undefined)?.type === "stop") void stop();
+  });
+  process.on("disconnect", () => void stop()); // the parent went away
+}
+
+function printLog(line: HostLogLine): void {
+  if (line.category === "system" && (line.level === "debug" || line.level === "trace")) return;
+  const prefix = line.functionName ? `[${line.functionName}]` : "[host]";
+  const level = line.level === "information" ? "" : `${line.level}: `;
+  const print = line.level === "error" || line.level === "critical" ? console.error : console.log;
+  print(`${prefix} ${level}${line.message}`);
+}
+
+function loadLocalSettings(file: string, required: boolean): void {
+  if (!existsSync(file)) {
+    if (required) throw new Error(`${file} does not exist`);
+    return;
+  }
+  const values = (JSON.parse(readFileSync(file, "utf8")) as { Values?: Record<string, unknown> }).Values ?? {};
+  for (const [name, value] of Object.entries(values)) {
+    if (process.env[name] === undefined && typeof value === "string") process.env[name] = value;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(`[host] ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
