@@ -146,7 +146,8 @@ function buildItems(alert: Alert, rowsPerSession: number): CardElement[] {
 }
 
 // Adaptive Card 1.4 has no Table element: each row is a ColumnSet with the same column weights.
-const COLUMN_WEIGHTS = [3, 2, 5] as const;
+// Error codes are long single words (DuplicateArtifactRestoreRequest) that cannot wrap: give them room.
+const COLUMN_WEIGHTS = [3, 3, 4] as const;
 
 function row(cells: readonly CardElement[], header = false): CardElement {
   return {
