@@ -7,6 +7,7 @@ import type { StoredAlert } from "../state/entities";
 import type { Outbox } from "../state/outbox";
 import type { SendLogStore } from "../state/sendLog";
 import type { AlertChannel, ChannelDelivery, SendContext, SendOutcome } from "./channel";
+import { boundText } from "../graph/restoreSession";
 import { formatRateLimit, horizonOf, rateBudget } from "./rateLimit";
 
 export interface DeliveryOptions {
@@ -30,6 +31,14 @@ export interface DeliverySummary {
 }
 
 const FIRST_RETRY_DELAY_IN_MS = 60_000;
+/**
+ * How long a run holds the alerts it is delivering. Far longer than a delivery pass takes (each send
+ * has a 30 s deadline), and shorter than the 5-minute schedule, so alerts held by a run that died
+ * are free again at the next run.
+ */
+export const DELIVERY_LEASE_IN_MS = 4 * 60_000;
+/** Longest channel error kept in an alert row (the whole deliveries JSON must stay under 32K characters). */
+const MAX_ERROR_CHARS = 1000;
 const MAX_RETRY_DELAY_IN_MS = 6 * 3_600_000;
 
 /** The delivery states every configured channel starts an alert with. */
@@ -44,7 +53,11 @@ export function initialDeliveries(channels: readonly AlertChannel[]): Record<str
  */
 export async function deliverPending(options: DeliveryOptions): Promise<DeliverySummary> {
   const { outbox, channels, now, log } = options;
-  const pending = await outbox.listPending();
+  // Alerts another run is delivering right now are theirs; of the rest, this run takes what is due.
+  const free = (await outbox.listPending()).filter((stored) => !stored.leaseUntil || Date.parse(stored.leaseUntil) <= now.getTime());
+  const due = free.filter((stored) => channels.some((channel) => isDue(stored.deliveries[channel.name], now)));
+  const pending = due.length === 0 ? [] : await outbox.lease(due, new Date(now.getTime() + DELIVERY_LEASE_IN_MS));
+  if (pending.length < due.length) log.info(`alert delivery: ${due.length - pending.length} alert(s) taken by another run first; left to it`);
   // Outcomes per alert, applied in one write per alert after every channel had its turn.
   const updates = new Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>();
   const rateLimited = new Set<string>();
@@ -78,6 +91,10 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
       log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
     }
   }
+
+  // Held but not tried on any channel (rate limits): give them back for the next run.
+  const untried = pending.filter((stored) => !updates.has(stored.alert.id));
+  if (untried.length > 0) await outbox.release(untried);
 
   let alertsDelivered = 0;
   let alertsRetrying = 0;
@@ -161,8 +178,10 @@ export function groupKeyOf(channelName: string, alerts: readonly Alert[]): strin
   return createHash("sha256").update(`${channelName}\n${ids.join("\n")}`).digest("hex").slice(0, 32);
 }
 
-export function nextDelivery(previous: ChannelDelivery, outcome: SendOutcome, now: Date, maxAttempts: number): ChannelDelivery {
+export function nextDelivery(previous: ChannelDelivery, received: SendOutcome, now: Date, maxAttempts: number): ChannelDelivery {
   const attempts = previous.attempts + 1;
+  // A channel's error text is the far side's words, of any length.
+  const outcome: SendOutcome = received.kind === "delivered" ? received : { ...received, error: boundText(received.error, MAX_ERROR_CHARS) };
   switch (outcome.kind) {
     case "delivered":
       return { state: "delivered", attempts, deliveredAt: now.toISOString(), ...(outcome.messageId !== undefined && { messageId: outcome.messageId }) };

@@ -71,6 +71,8 @@ export interface StoredAlert {
   readonly alert: Alert;
   readonly deliveries: Readonly<Record<string, ChannelDelivery>>;
   readonly etag: string;
+  /** ISO time until which a run that is delivering it holds it (see Outbox.lease). */
+  readonly leaseUntil?: string;
 }
 
 export function entityToAlert(entity: Record<string, unknown> & { etag?: string }): StoredAlert {
@@ -94,7 +96,8 @@ export function entityToAlert(entity: Record<string, unknown> & { etag?: string 
     runId: String(entity["runId"]),
     ...(typeof entity["silencedBy"] === "string" && { silencedBy: entity["silencedBy"] }),
   };
-  return { alert, deliveries: JSON.parse(String(entity["deliveries"] ?? "{}")), etag: String(entity.etag ?? "*") };
+  const leaseUntil = typeof entity["leaseUntil"] === "string" && entity["leaseUntil"] !== "" ? { leaseUntil: entity["leaseUntil"] } : {};
+  return { alert, deliveries: JSON.parse(String(entity["deliveries"] ?? "{}")), etag: String(entity.etag ?? "*"), ...leaseUntil };
 }
 
 /** Largest failed-artifact JSON an alert row may carry (the renderers cap lists far below this). */

@@ -40,7 +40,8 @@ export class Outbox {
     this.counters.pointOperations++;
     try {
       await this.table.updateEntity(
-        { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + stored.alert.id, deliveries: JSON.stringify(deliveries), pending },
+        // Writing the outcome also ends this run's lease on the alert.
+        { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + stored.alert.id, deliveries: JSON.stringify(deliveries), pending, leaseUntil: "" },
         "Merge",
         { etag: stored.etag },
       );
@@ -48,6 +49,52 @@ export class Outbox {
     } catch (error) {
       if (isRestError(error, 412, 404)) return false;
       throw error;
+    }
+  }
+
+  /**
+   * Takes the alerts for this run's delivery until `until`: an ETag-conditional mark in entity-group
+   * transactions (one per 100 alerts), so two runs that overlap cannot both send an alert (Teams has
+   * no idempotency key). Returns the alerts this run now holds, with their new ETags; an alert another
+   * run changed or took first is left out. A run that dies holding alerts delays them until `until`.
+   */
+  async lease(alerts: readonly StoredAlert[], until: Date): Promise<StoredAlert[]> {
+    const held: StoredAlert[] = [];
+    const leaseUntil = until.toISOString();
+    for (let start = 0; start < alerts.length; start += 100) {
+      const chunk = alerts.slice(start, start + 100);
+      this.counters.transactions++;
+      try {
+        const response = await this.table.submitTransaction(
+          chunk.map((s) => ["update", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag }]),
+        );
+        chunk.forEach((s, i) => held.push({ ...s, etag: response.subResponses[i]?.etag ?? s.etag, leaseUntil }));
+      } catch (error) {
+        if (!isRestError(error, 412, 404)) throw error;
+        // Someone changed one of them: take the others one by one.
+        for (const s of chunk) {
+          this.counters.pointOperations++;
+          try {
+            const response = await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag });
+            held.push({ ...s, etag: response.etag ?? s.etag, leaseUntil });
+          } catch (single) {
+            if (!isRestError(single, 412, 404)) throw single;
+          }
+        }
+      }
+    }
+    return held;
+  }
+
+  /** Gives back alerts this run held but did not try (a rate limit held them back). */
+  async release(alerts: readonly StoredAlert[]): Promise<void> {
+    for (const s of alerts) {
+      this.counters.pointOperations++;
+      try {
+        await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil: "" }, "Merge", { etag: s.etag });
+      } catch (error) {
+        if (!isRestError(error, 412, 404)) throw error;
+      }
     }
   }
 
