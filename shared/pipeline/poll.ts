@@ -114,7 +114,9 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
         sessionsSeen++;
         seen.add(session.id);
         const change = detectSessionChange(session, stored.get(session.id), rules);
-        if (change) changes.push(change);
+        // Until the whole listing is in, a change that raises no alert needs only its record, not the
+        // parsed session (a baseline of 100,000 sessions keeps 100,000 of them).
+        if (change) changes.push(change.alerts.length > 0 ? change : { ...change, session: { id: session.id, workload: session.workload, status: session.status } });
       }
       for (const item of page.skipped) {
         skipped++;

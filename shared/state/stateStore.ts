@@ -64,27 +64,31 @@ export class StateStore {
    * groups that really conflict are deferred, so an alert is recorded once or not at all.
    */
   async record(changes: readonly ChangeToRecord[], deliveries: Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
-    const groups = changes.map((item) => this.toGroup(item, deliveries));
-    const committed: Group[] = [];
+    // Entities are built batch by batch (a baseline of 100,000 sessions never holds them all), and of
+    // what committed only the count and the alerts are kept.
+    const groups = (function* (store: StateStore) {
+      for (const item of changes) yield store.toGroup(item, deliveries);
+    })(this);
+    let sessionsWritten = 0;
+    const alertsRecorded: Alert[] = [];
     const deferred: string[] = [];
+    const committed = (group: Group): void => {
+      sessionsWritten++;
+      alertsRecorded.push(...group.item.alerts);
+    };
     for (const batch of packBatches(groups)) {
       if (await this.trySubmit(batch.flatMap((g) => g.actions))) {
-        committed.push(...batch);
+        batch.forEach(committed);
         continue;
       }
       for (const group of batch) {
         const outcome = await this.submitGroupResolvingConflicts(group);
         if (outcome === "deferred") deferred.push(group.item.change.session.id);
-        else committed.push(outcome);
+        else committed(outcome);
       }
     }
     const forgotten = await this.forget(forget);
-    return {
-      sessionsWritten: committed.length,
-      alertsRecorded: committed.flatMap((g) => g.item.alerts),
-      deferred,
-      forgotten,
-    };
+    return { sessionsWritten, alertsRecorded, deferred, forgotten };
   }
 
   private toGroup(item: ChangeToRecord, deliveries: Readonly<Record<string, ChannelDelivery>>): Group {
@@ -176,7 +180,7 @@ interface Group {
   readonly bytes: number;
 }
 
-function* packBatches(groups: readonly Group[]): Generator<Group[]> {
+function* packBatches(groups: Iterable<Group>): Generator<Group[]> {
   let batch: Group[] = [];
   let operations = 0;
   let bytes = 0;

@@ -1,0 +1,36 @@
+import { createChannels } from "../shared/channels/createChannels";
+import { loadConfig } from "../shared/config/config";
+import { errorMessage } from "../shared/errors";
+import { createPollDeps } from "../shared/pipeline/createPollDeps";
+import type { Logger } from "../shared/pipeline/logger";
+import { runPoll } from "../shared/pipeline/poll";
+
+/**
+ * One run of the real pipeline in a process of its own, configured like the function (settings from
+ * the environment, the managed identity through IDENTITY_ENDPOINT), so its memory is measured alone.
+ * Prints one JSON line: the run's summary, its table counters and the process's peak RSS.
+ * `node --require tsx/cjs perf/measuredPoll.ts`
+ */
+async function main(): Promise<void> {
+  const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };
+  const config = loadConfig(process.env, { requireChannel: false });
+  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config, undefined, quiet) });
+  const started = process.hrtime.bigint();
+  const summary = await runPoll(deps);
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const { alerts, ...rest } = summary;
+  console.log(
+    JSON.stringify({
+      summary: { ...rest, alertIds: alerts.map((a) => a.id) },
+      graph: deps.graphCounters,
+      table: deps.tableCounters,
+      wallMs,
+      maxRssBytes: process.resourceUsage().maxRSS * 1024,
+    }),
+  );
+}
+
+main().catch((error: unknown) => {
+  console.error(`measured poll failed: ${errorMessage(error)}`);
+  process.exit(1);
+});
