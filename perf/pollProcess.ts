@@ -13,11 +13,11 @@ export interface MeasuredRun {
   readonly maxRssBytes: number;
 }
 
-const ENTRY = path.resolve(__dirname, "measuredPoll.ts");
+const ENTRIES = { restorewatch: path.resolve(__dirname, "measuredPoll.ts"), naive: path.resolve(__dirname, "naivePoll.ts") } as const;
 
-/** Runs perf/measuredPoll.ts in a child process with these settings (and the test CA trusted). */
-export async function runMeasuredPoll(env: Record<string, string>, caCertPath: string): Promise<MeasuredRun> {
-  const { stdout } = await promisify(execFile)(process.execPath, ["--require", "tsx/cjs", ENTRY], {
+/** Runs perf/measuredPoll.ts (or the naive design) in a child process with these settings (and the test CA trusted). */
+export async function runMeasuredPoll(env: Record<string, string>, caCertPath: string, design: keyof typeof ENTRIES = "restorewatch"): Promise<MeasuredRun> {
+  const { stdout } = await promisify(execFile)(process.execPath, ["--require", "tsx/cjs", ENTRIES[design]], {
     cwd: path.resolve(__dirname, ".."),
     env: { PATH: process.env["PATH"] ?? "", ...env, NODE_EXTRA_CA_CERTS: caCertPath },
     maxBuffer: 256 * 1024 * 1024,
