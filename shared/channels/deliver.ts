@@ -58,7 +58,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const due = free.filter((stored) => channels.some((channel) => isDue(stored.deliveries[channel.name], now)));
   const pending = due.length === 0 ? [] : await outbox.lease(due, new Date(now.getTime() + DELIVERY_LEASE_IN_MS));
   if (pending.length < due.length) log.info(`alert delivery: ${due.length - pending.length} alert(s) taken by another run first; left to it`);
-  // Outcomes per alert, applied in one write per alert after every channel had its turn.
+  // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
   const updates = new Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>();
   const rateLimited = new Set<string>();
   let messagesDelivered = 0;
@@ -99,8 +99,9 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   let alertsDelivered = 0;
   let alertsRetrying = 0;
   let alertsDeadLettered = 0;
+  const written = await outbox.updateManyDeliveries([...updates.values()]);
   for (const { stored, deliveries } of updates.values()) {
-    if (!(await outbox.updateDeliveries(stored, deliveries))) {
+    if (!written.has(stored.alert.id)) {
       log.info(`alert ${stored.alert.id}: another run updated its delivery state first; keeping theirs`);
       continue;
     }

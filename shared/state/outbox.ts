@@ -36,20 +36,35 @@ export class Outbox {
    * record first; the caller leaves it for the next run rather than overwrite that run's outcome.
    */
   async updateDeliveries(stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>): Promise<boolean> {
-    const pending = Object.values(deliveries).some((d) => d.state === "pending" || d.state === "retrying");
     this.counters.pointOperations++;
     try {
-      await this.table.updateEntity(
-        // Writing the outcome also ends this run's lease on the alert.
-        { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + stored.alert.id, deliveries: JSON.stringify(deliveries), pending, leaseUntil: "" },
-        "Merge",
-        { etag: stored.etag },
-      );
+      await this.table.updateEntity(deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag });
       return true;
     } catch (error) {
       if (isRestError(error, 412, 404)) return false;
       throw error;
     }
+  }
+
+  /**
+   * Writes many alerts' delivery states: ETag-conditional merges in entity-group transactions of up to
+   * 100; a transaction that conflicts is retried alert by alert. Returns the ids written (an alert
+   * another run updated first keeps that run's outcome).
+   */
+  async updateManyDeliveries(updates: readonly { stored: StoredAlert; deliveries: Readonly<Record<string, ChannelDelivery>> }[]): Promise<Set<string>> {
+    const written = new Set<string>();
+    for (let start = 0; start < updates.length; start += 100) {
+      const chunk = updates.slice(start, start + 100);
+      this.counters.transactions++;
+      try {
+        await this.table.submitTransaction(chunk.map(({ stored, deliveries }) => ["update", deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag }]));
+        for (const { stored } of chunk) written.add(stored.alert.id);
+      } catch (error) {
+        if (!isRestError(error, 412, 404)) throw error;
+        for (const { stored, deliveries } of chunk) if (await this.updateDeliveries(stored, deliveries)) written.add(stored.alert.id);
+      }
+    }
+    return written;
   }
 
   /**
@@ -119,4 +134,10 @@ export class Outbox {
     }
     return alerts.sort((a, b) => a.alert.recordedAt.localeCompare(b.alert.recordedAt) || a.alert.id.localeCompare(b.alert.id));
   }
+}
+
+/** The columns a delivery update writes; writing the outcome also ends this run's lease on the alert. */
+function deliveryEntity(tenantId: string, stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>) {
+  const pending = Object.values(deliveries).some((d) => d.state === "pending" || d.state === "retrying");
+  return { partitionKey: tenantId, rowKey: ROW_PREFIX.alert + stored.alert.id, deliveries: JSON.stringify(deliveries), pending, leaseUntil: "" };
 }

@@ -100,5 +100,7 @@ describe("FaultProxy", () => {
     expect(tableRequests.batchWith("alert_")(request("POST", "/acct/$batch", '{"PartitionKey":"t","RowKey":"session_s1"}'))).toBe(false);
     expect(tableRequests.entityWrite("alert_")(request("PATCH", "/acct/t(PartitionKey='t',RowKey='alert_s1_failed')"))).toBe(true);
     expect(tableRequests.entityWrite("alert_")(request("GET", "/acct/t(PartitionKey='t',RowKey='alert_s1_failed')"))).toBe(false);
+    expect(tableRequests.deliveryMarks()(request("POST", "/acct/$batch", '{"RowKey":"alert_s1_failed","deliveries":"{}","pending":false,"leaseUntil":""}'))).toBe(true);
+    expect(tableRequests.deliveryMarks()(request("POST", "/acct/$batch", '{"RowKey":"alert_s1_failed","leaseUntil":"2026-11-28T10:04:00.000Z"}'))).toBe(false);
   });
 });

@@ -130,9 +130,9 @@ describe("the process killed (SIGKILL) in the middle of a run", () => {
     const { r, expected, childEnv } = await tenantWithFailures();
     // The delivery marks are written after every channel had its turn: holding the first one parks the
     // process with the email accepted and the Teams post answered, nothing marked.
-    r.proxy.rule(tableRequests.entityWrite("alert_"), { kind: "hold" }, { times: 1 });
+    r.proxy.rule(tableRequests.deliveryMarks(), { kind: "hold" }, { times: 1 });
     cli = startCli(["poll", "--once"], childEnv);
-    await reached(r.proxy.next(tableRequests.entityWrite("alert_"), "held", 30_000), cli);
+    await reached(r.proxy.next(tableRequests.deliveryMarks(), "held", 30_000), cli);
     expect(r.acs.messages).toHaveLength(1);
     expect(r.teams.posts.map((post) => post.answeredWith)).toEqual([202]);
     await killAt(cli);

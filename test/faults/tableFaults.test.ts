@@ -60,7 +60,7 @@ describe("Table Storage faults: state and alert records stay together", () => {
   it("a blip (503 ServerBusy, a reset) is retried within the run", async () => {
     const { r, expected } = await failingTenant(3);
     r.proxy.rule(tableRequests.batch, { kind: "status", status: 503 }, { times: 1 });
-    r.proxy.rule(tableRequests.entityWrite("alert_"), { kind: "reset" }, { times: 1 });
+    r.proxy.rule(tableRequests.deliveryMarks(), { kind: "reset" }, { times: 1 });
     const summary = await r.run();
     expect(summary.alertsRecorded).toBe(3);
     expect(r.proxy.requests.filter((q) => q.outcome === "fault 503" || q.outcome === "fault reset")).toHaveLength(2);
@@ -161,7 +161,7 @@ describe("Table Storage faults: state and alert records stay together", () => {
 
   it("storage fails after the send, before the delivery is marked: email is not sent again, Teams may repeat", async () => {
     const { r, expected } = await failingTenant(3);
-    r.proxy.rule(tableRequests.entityWrite("alert_"), { kind: "reset" });
+    r.proxy.rule(tableRequests.deliveryMarks(), { kind: "reset" });
     await expect(r.run()).rejects.toThrow();
     expect(r.acs.messages).toHaveLength(1);
     expect(r.teams.posts).toHaveLength(1);

@@ -55,6 +55,8 @@ export const tableRequests = {
   batchWith: (prefix: string): RequestMatcher => (request) => tableRequests.batch(request) && request.body.includes(`"RowKey":"${prefix}`),
   /** A single-entity write (update/merge/upsert: PUT, PATCH or MERGE) of a row whose key starts with `prefix`. */
   entityWrite: (prefix: string): RequestMatcher => (request) => ["PUT", "PATCH", "MERGE"].includes(request.method) && request.path.includes(`RowKey='${prefix}`),
+  /** The $batch that writes delivery outcomes (Outbox.updateManyDeliveries: deliveries, lease cleared). */
+  deliveryMarks: (): RequestMatcher => (request) => tableRequests.batch(request) && request.body.includes('"leaseUntil":""') && request.body.includes('"deliveries":'),
   /** Any request at all. */
   any: (): boolean => true,
 } as const;
