@@ -106,7 +106,9 @@ describe("the poll pipeline against Azurite and the Graph emulator", () => {
     h.graph.updateSession(session.id, { status: "failed", artifacts: [{ id: "m", status: "failed", error: { code: "UnknownError", message: "x" } }] });
     const [a, b] = await Promise.all([h.poll({ skipDelivery: true }), h.poll({ skipDelivery: true })]);
     expect(a.alertsRecorded + b.alertsRecorded).toBe(1);
-    expect(a.deferred + b.deferred).toBe(1);
+    // Deferred when the runs really overlapped; on a busy machine one may finish before the other reads
+    // (test/faults/tableFaults.test.ts forces the overlap at the wire).
+    expect(a.deferred + b.deferred).toBeLessThanOrEqual(1);
     const alertRows = (await readRows(h.table())).filter((r) => String(r["rowKey"]).startsWith("alert_"));
     expect(alertRows.map((r) => r["rowKey"])).toEqual([`alert_${session.id}_failed`]);
     await h.poll();
