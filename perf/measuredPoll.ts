@@ -16,7 +16,8 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { requireChannel: false });
   const deps = createPollDeps({ config, log: quiet, channels: createChannels(config, undefined, quiet) });
   const started = process.hrtime.bigint();
-  const summary = await runPoll(deps);
+  // Listing and comparing only (no writes): what a run holds in memory before it records anything.
+  const summary = await runPoll(deps, { dryRun: process.env["BENCH_DRY_RUN"] === "1" });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const { alerts, ...rest } = summary;
   console.log(

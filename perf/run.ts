@@ -184,13 +184,17 @@ function formatCase(c: Case, rows: Row[]): string {
   const oursRow = rows[0] as Row;
   const run = oursRow.runs[0] as MeasuredRun;
   const alerts = run.summary.alertsRecorded;
-  const explained = 2 /* meta row: read + write */ + 1 /* outbox: pending alerts query */ + (alerts > 0 ? 1 : 0); /* silences query */
+  // A session's row and its alert row commit in one transaction, so a batch can close one short of 100.
+  const transactionFloor = oursRow.floor.table - Math.ceil(run.summary.sessionsSeen / STATE_PAGE_SIZE);
+  const packing = Math.max(0, run.table.transactions - transactionFloor);
+  const explained = 2 /* meta row: read + write */ + 1 /* outbox: pending alerts query */ + (alerts > 0 ? 1 : 0) /* silences query */ + packing;
   const extra = tableOps(run) - oursRow.floor.table;
   lines.push("");
   lines.push(
     `Graph: ${run.graph.requests === oursRow.floor.graph ? "equal to the floor" : `${run.graph.requests - oursRow.floor.graph} over the floor`} (${Math.ceil(run.summary.sessionsSeen / PAGE_SIZE)} list pages + ${alerts} artifact pages). ` +
       `Table: ${extra === explained ? `the floor + ${explained}` : `${extra} over the floor (expected ${explained})`}: ` +
-      `the run-meta row is read and written (2 point operations), the outbox is queried for pending alerts (1 page)${alerts > 0 ? ", and active silences are read before alerting (1 page)" : ""}. ` +
+      `the run-meta row is read and written (2 point operations), the outbox is queried for pending alerts (1 page)${alerts > 0 ? ", active silences are read before alerting (1 page)" : ""}` +
+      `${packing > 0 ? `, and ${packing} more transaction(s) than entities ÷ 100: a session's row and its alert row commit together, so a batch can close one short of 100` : ""}. ` +
       "Not counted by either design: one create-table call per run (409 when it exists).",
   );
   if (oursRow.baseline) {
