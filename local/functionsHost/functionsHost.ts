@@ -61,6 +61,9 @@ interface ProgrammingModel {
 
 type HookCallback = (context: Record<string, unknown>) => unknown;
 
+/** The hooks the Node worker runs; it refuses to register any other name. */
+const HOOK_NAMES = ["appStart", "appTerminate", "preInvocation", "postInvocation", "log"] as const;
+
 const CORE_MODULE = "@azure/functions-core";
 /** The worker version we claim (the library only uses it for feature checks). */
 const WORKER_VERSION = "3.11.0";
@@ -69,6 +72,12 @@ class Registry {
   programmingModel: ProgrammingModel | undefined;
   readonly functions: RegisteredFunction[] = [];
   readonly hooks = new Map<string, Set<HookCallback>>();
+  /** Shared by every hook of the app (the worker's appHookData). */
+  readonly appHookData: Record<string, unknown> = {};
+  /** Shared by appStart and appTerminate hooks only. */
+  readonly appLevelOnlyHookData: Record<string, unknown> = {};
+  /** Set once the entry files are loaded: functions can no longer be registered. */
+  startupFinished = false;
   log: (line: HostLogLine) => void = () => undefined;
 }
 
@@ -85,6 +94,7 @@ const coreModule = {
   },
   registerFunction(metadata: { name: string; bindings: Record<string, RpcBinding> }, callback: (...args: unknown[]) => unknown): { dispose(): void } {
     const registry = current();
+    if (registry.startupFinished) throw new Error("A function can only be registered during app startup.");
     if (registry.functions.some((f) => f.name.toLowerCase() === metadata.name.toLowerCase())) {
       throw new Error(`a function named "${metadata.name}" is already registered`);
     }
@@ -92,9 +102,15 @@ const coreModule = {
     if (!trigger) throw new Error(`function "${metadata.name}" has no trigger binding`);
     const registered: RegisteredFunction = { name: metadata.name, bindings: metadata.bindings, triggerName: trigger[0], trigger: trigger[1], callback };
     registry.functions.push(registered);
-    return { dispose: () => registry.functions.splice(registry.functions.indexOf(registered), 1) };
+    return {
+      dispose: () => {
+        if (registry.startupFinished) throw new Error("A function can only be disposed during app startup.");
+        registry.functions.splice(registry.functions.indexOf(registered), 1);
+      },
+    };
   },
   registerHook(hookName: string, callback: HookCallback): { dispose(): void } {
+    if (!(HOOK_NAMES as readonly string[]).includes(hookName)) throw new RangeError(`Unrecognized hook "${hookName}"`);
     const hooks = current().hooks;
     const set = hooks.get(hookName) ?? new Set<HookCallback>();
     set.add(callback);
@@ -102,7 +118,7 @@ const coreModule = {
     return { dispose: () => set.delete(callback) };
   },
   log(level: RpcLogLevel, category: "user" | "system", message: string): void {
-    current().log({ level, category, message });
+    emitLog(current(), { level, category, message });
   },
   Disposable: class Disposable {
     constructor(private readonly callOnDispose: () => unknown) {}
@@ -191,14 +207,18 @@ export class FunctionsHost {
         throw new Error(`loading ${path.relative(root, file)} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
       }
     }
-    if (registry.functions.length === 0) {
-      throw new Error(
+    const registeredNothing = (): Error =>
+      new Error(
         `the app at ${root} registered no functions (loaded ${files.map((f) => path.relative(root, f)).join(", ")}): each function must call app.timer(...), app.http(...) etc. from "@azure/functions" when its file is loaded`,
       );
+    if (!registry.programmingModel) {
+      throw registry.functions.length === 0 ? registeredNothing() : new Error("the app set no programming model: is @azure/functions v4 installed where the app can require it?");
     }
-    if (!registry.programmingModel) throw new Error("the app registered functions but no programming model (is @azure/functions v4 installed?)");
     await registry.programmingModel.getCapabilities({});
-    await runHooks(registry, "appStart", { hookData: {}, appHookData: {}, functionAppDirectory: root });
+    // As the worker does, appStart hooks run once the entry files are loaded; they may still register functions.
+    await runHooks(registry, "appStart", { hookData: registry.appLevelOnlyHookData, appHookData: registry.appHookData, functionAppDirectory: root });
+    registry.startupFinished = true;
+    if (registry.functions.length === 0) throw registeredNothing();
     return new FunctionsHost(root, files, registry);
   }
 
@@ -214,10 +234,12 @@ export class FunctionsHost {
    */
   async invoke(name: string, triggerInput: unknown): Promise<InvocationResult> {
     const fn = this.function(name);
-    const model = this.registry.programmingModel as ProgrammingModel;
+    const registry = this.registry;
+    const model = registry.programmingModel as ProgrammingModel;
     const invocationId = randomUUID();
     const logs: HostLogLine[] = [];
     const started = Date.now();
+    let logContext: InvocationLogContext | undefined;
     const coreCtx = {
       invocationId,
       state: undefined as string | undefined,
@@ -229,30 +251,38 @@ export class FunctionsHost {
         triggerMetadata: {},
       },
       log: (level: RpcLogLevel, category: "user" | "system", message: string) => {
-        const line: HostLogLine = { level, category, message, functionName: fn.name, invocationId };
-        logs.push(line);
-        this.registry.log(line);
+        logs.push(emitLog(registry, { level, category, message, functionName: fn.name, invocationId }, logContext));
       },
     };
-    active = this.registry;
+    /** Runs one phase with coreCtx.state set, as the worker does (the library checks it for late logs). */
+    const phase = async <T>(state: string | undefined, work: () => Promise<T>): Promise<T> => {
+      coreCtx.state = state;
+      try {
+        return await work();
+      } finally {
+        coreCtx.state = undefined;
+      }
+    };
+    active = registry;
     try {
       const invocation = model.getInvocationModel(coreCtx);
       const { context, inputs } = await invocation.getArguments();
       const hookData: Record<string, unknown> = {};
-      coreCtx.state = "preInvocationHooks";
-      await runHooks(this.registry, "preInvocation", { hookData, appHookData: {}, invocationContext: context, inputs, functionCallback: fn.callback });
-      coreCtx.state = "invocation";
-      let result: unknown;
-      let failure: unknown;
-      try {
-        result = await invocation.invokeFunction(context, inputs, fn.callback);
-      } catch (error) {
-        failure = error;
-      }
-      coreCtx.state = "postInvocationHooks";
-      await runHooks(this.registry, "postInvocation", { hookData, appHookData: {}, invocationContext: context, inputs, result, error: failure });
-      if (failure !== undefined) throw failure;
-      await invocation.getResponse(context, result);
+      logContext = { hookData, invocationContext: context };
+      // Pre-invocation hooks may replace the inputs and the handler; post-invocation hooks the result and the error.
+      const pre: Record<string, unknown> = { hookData, appHookData: registry.appHookData, invocationContext: context, functionCallback: fn.callback, inputs };
+      await phase("preInvocationHooks", () => runHooks(registry, "preInvocation", pre));
+      const post: Record<string, unknown> = { hookData, appHookData: registry.appHookData, invocationContext: context, inputs: pre["inputs"], result: null, error: null };
+      await phase("invocation", async () => {
+        try {
+          post["result"] = await invocation.invokeFunction(context, pre["inputs"] as unknown[], pre["functionCallback"] as (...args: unknown[]) => unknown);
+        } catch (error) {
+          post["error"] = error;
+        }
+      });
+      await phase("postInvocationHooks", () => runHooks(registry, "postInvocation", post));
+      if (post["error"] !== null && post["error"] !== undefined) throw post["error"];
+      await invocation.getResponse(context, post["result"]);
       return { invocationId, functionName: fn.name, ok: true, durationMs: Date.now() - started, logs };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -263,10 +293,42 @@ export class FunctionsHost {
   }
 
   async terminate(): Promise<void> {
-    await runHooks(this.registry, "appTerminate", { hookData: {}, appHookData: {} });
+    await runHooks(this.registry, "appTerminate", { hookData: this.registry.appLevelOnlyHookData, appHookData: this.registry.appHookData });
   }
 }
 
 async function runHooks(registry: Registry, name: string, context: Record<string, unknown>): Promise<void> {
-  for (const hook of registry.hooks.get(name) ?? []) await hook(context);
+  for (const hook of [...(registry.hooks.get(name) ?? [])]) await hook(context);
+}
+
+interface InvocationLogContext {
+  readonly hookData: Record<string, unknown>;
+  readonly invocationContext: unknown;
+}
+
+/**
+ * Every log line goes through the app's log hooks first, as in the worker: they may rewrite the message
+ * and level of user logs (system logs go out as they are); a failing hook never stops a log line.
+ */
+function emitLog(registry: Registry, line: HostLogLine, logContext?: InvocationLogContext): HostLogLine {
+  let out = line;
+  const hooks = registry.hooks.get("log");
+  if (hooks && hooks.size > 0) {
+    const context: Record<string, unknown> = {
+      level: line.level,
+      message: line.message,
+      category: line.category,
+      hookData: logContext?.hookData ?? {},
+      appHookData: registry.appHookData,
+      invocationContext: logContext?.invocationContext,
+    };
+    try {
+      for (const hook of hooks) void hook(context);
+      if (line.category === "user") out = { ...line, level: context["level"] as RpcLogLevel, message: String(context["message"]) };
+    } catch {
+      // ignored, so that a hook cannot stop logging
+    }
+  }
+  registry.log(out);
+  return out;
 }

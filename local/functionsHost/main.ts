@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FunctionsHost, type HostLogLine } from "./functionsHost";
+import { FileScheduleStatusStore } from "./scheduleMonitor";
 import { TimerScheduler } from "./timerScheduler";
 
 /**
@@ -10,27 +11,46 @@ import { TimerScheduler } from "./timerScheduler";
  * environment, plus the Values of local.settings.json (the environment wins), as Core Tools does.
  * Under a parent process with an IPC channel it reports each invocation (`npm start` uses that).
  */
-const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings]`;
+const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings] [--timer-status-dir <dir>]
+
+  --app <dir>               the function app (its package.json "main" names the entry files); default .
+  --speed <n>               run the clock n times faster (30: a 5-minute schedule fires every 10 s); default 1
+  --local-settings <file>   app settings from this file's Values; default <app>/local.settings.json if present
+  --timer-status-dir <dir>  keep monitored timers' schedule status here across restarts, so an occurrence
+                            missed while the host was down runs at start-up with isPastDue (real clock only);
+                            default: kept in memory`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { app: { type: "string" }, speed: { type: "string" }, "local-settings": { type: "string" }, "no-local-settings": { type: "boolean" }, help: { type: "boolean" } },
+    options: {
+      app: { type: "string" },
+      speed: { type: "string" },
+      "local-settings": { type: "string" },
+      "no-local-settings": { type: "boolean" },
+      "timer-status-dir": { type: "string" },
+      help: { type: "boolean" },
+    },
     strict: true,
   });
   if (values.help) return console.log(HELP);
   const appDir = path.resolve(values.app ?? ".");
   const speed = values.speed === undefined ? 1 : Number(values.speed);
   if (!(speed > 0)) throw new Error(`--speed must be a positive number, not '${values.speed}'`);
+  const statusDir = values["timer-status-dir"];
+  // A sped-up clock restarts at real time, behind the statuses it recorded: they would not mean anything.
+  if (statusDir !== undefined && speed !== 1) throw new Error("--timer-status-dir needs the real clock (no --speed): a sped-up clock's schedule status does not survive a restart");
   if (!values["no-local-settings"]) loadLocalSettings(values["local-settings"] ?? path.join(appDir, "local.settings.json"), values["local-settings"] !== undefined);
 
   const host = await FunctionsHost.load(appDir, { log: printLog });
   const scheduler = new TimerScheduler(host, {
     settings: process.env,
     speed,
-    onFired: ({ name, scheduledAt, isPastDue, result }) => {
+    ...(statusDir !== undefined ? { statusStore: new FileScheduleStatusStore(path.resolve(statusDir)) } : {}),
+    log: (message) => console.log(`[host] ${message}`),
+    onFired: ({ name, reason, scheduledAt, isPastDue, result }) => {
       const outcome = result.ok ? "Succeeded" : `Failed: ${result.error ?? ""}`;
       console.log(`[host] Executed 'Functions.${name}' (${outcome}, Id=${result.invocationId}, Duration=${result.durationMs}ms)`);
-      process.send?.({ type: "fired", name, scheduledAt: scheduledAt.toISOString(), isPastDue, ok: result.ok, error: result.error, durationMs: result.durationMs });
+      process.send?.({ type: "fired", name, reason, scheduledAt: scheduledAt.toISOString(), isPastDue, ok: result.ok, error: result.error, durationMs: result.durationMs });
     },
   });
   console.log(`[host] Loaded ${host.entryFiles.map((f) => path.relative(appDir, f)).join(", ")} with ${host.programmingModel?.name}@${host.programmingModel?.version}`);

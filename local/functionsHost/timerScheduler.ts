@@ -1,5 +1,6 @@
 import type { FunctionsHost, InvocationResult, RegisteredFunction } from "./functionsHost";
 import { parseNcrontab, type CronSchedule } from "./ncrontab";
+import { checkPastDue, monitoredByDefault, NEVER, statusAfterInvocation, toTimerInfoStatus, type ScheduleStatus, type ScheduleStatusStore } from "./scheduleMonitor";
 
 export type Settings = Readonly<Record<string, string | undefined>>;
 
@@ -10,20 +11,39 @@ export interface TimerFunction {
   /** After app-setting references are resolved. */
   readonly schedule: CronSchedule;
   readonly runOnStartup: boolean;
+  /** Whether the schedule status is kept (and passed to the function): `useMonitor`, or the host's default. */
+  readonly useMonitor: boolean;
 }
+
+/** Why the host invoked a timer: its schedule, a missed occurrence found at start-up, or runOnStartup. */
+export type FiredReason = "schedule" | "pastDue" | "runOnStartup";
 
 export interface TimerFired {
   readonly name: string;
+  readonly reason: FiredReason;
+  /** The occurrence the invocation stands for (for runOnStartup: when it started). */
   readonly scheduledAt: Date;
   readonly isPastDue: boolean;
+  /** The TimerInfo sent to the worker, as the host serialises it (PascalCase). */
+  readonly timerInfo: TimerInfoJson;
   readonly result: InvocationResult;
+}
+
+export interface TimerInfoJson {
+  readonly Schedule: { readonly AdjustForDST: boolean };
+  readonly ScheduleStatus: { readonly Last: string; readonly Next: string; readonly LastUpdated: string } | null;
+  readonly IsPastDue: boolean;
 }
 
 export interface TimerSchedulerOptions {
   readonly settings: Settings;
   /** Clock speed-up for demos and tests: 30 runs a 5-minute schedule every 10 s. Default 1. */
   readonly speed?: number;
+  /** Where monitored schedules keep their status across restarts; in memory (this process only) when absent. */
+  readonly statusStore?: ScheduleStatusStore;
   readonly onFired?: (fired: TimerFired) => void;
+  /** The host's own lines about the schedule (past due on start-up, run on startup). */
+  readonly log?: (message: string) => void;
 }
 
 /**
@@ -41,7 +61,7 @@ export function resolveAppSettings(value: string, settings: Settings, functionNa
 }
 
 /** The timer-triggered functions of an app, with their schedules resolved from the settings. */
-export function timerFunctions(functions: readonly RegisteredFunction[], settings: Settings): TimerFunction[] {
+export function timerFunctions(functions: readonly RegisteredFunction[], settings: Settings, now = new Date()): TimerFunction[] {
   return functions
     .filter((fn) => fn.trigger.type.toLowerCase() === "timertrigger")
     .map((fn) => {
@@ -53,20 +73,38 @@ export function timerFunctions(functions: readonly RegisteredFunction[], setting
       } catch (error) {
         throw new Error(`The '${fn.name}' function is in error: ${error instanceof Error ? error.message : String(error)}`);
       }
-      return { name: fn.name, scheduleSetting, schedule, runOnStartup: fn.trigger["runOnStartup"] === true };
+      const useMonitor = typeof fn.trigger["useMonitor"] === "boolean" ? fn.trigger["useMonitor"] : monitoredByDefault(schedule, now);
+      return { name: fn.name, scheduleSetting, schedule, runOnStartup: fn.trigger["runOnStartup"] === true, useMonitor };
     });
 }
 
+class MemoryStatusStore implements ScheduleStatusStore {
+  private readonly statuses = new Map<string, ScheduleStatus>();
+  read(timerName: string): ScheduleStatus | undefined {
+    return this.statuses.get(timerName);
+  }
+  write(timerName: string, status: ScheduleStatus): void {
+    this.statuses.set(timerName, status);
+  }
+}
+
+/** Node's setTimeout holds at most 2^31-1 ms; longer waits are taken in steps. */
+const MAX_TIMEOUT_MS = 2_147_483_647;
+
 /**
- * Fires each timer function on its schedule, one invocation of a function at a time (the host runs a
- * timer as a singleton). A run that overruns its next occurrence makes the next one start at once,
- * with isPastDue set, as the host does after a missed schedule.
+ * Fires each timer function as the timer extension's listener does: one invocation of a function at
+ * a time; after each run the schedule status moves on (`Last` = this occurrence, `Next` = the one
+ * after it) and the next invocation waits for `Next`, or starts at once when the run overran it. At
+ * start-up a monitored timer whose recorded `Next` has gone by runs at once with isPastDue; otherwise
+ * runOnStartup runs it at once; otherwise it waits for its first occurrence.
  */
 export class TimerScheduler {
   private readonly speed: number;
   private readonly realStart = Date.now();
+  private readonly store: ScheduleStatusStore;
   private readonly handles = new Set<NodeJS.Timeout>();
   private readonly running = new Set<Promise<void>>();
+  private readonly statuses = new Map<string, ScheduleStatus>();
   private stopped = false;
   readonly timers: TimerFunction[];
 
@@ -76,7 +114,8 @@ export class TimerScheduler {
   ) {
     this.speed = options.speed ?? 1;
     if (!(this.speed > 0)) throw new Error("speed must be a positive number");
-    this.timers = timerFunctions(host.functions, options.settings);
+    this.store = options.statusStore ?? new MemoryStatusStore();
+    this.timers = timerFunctions(host.functions, options.settings, this.now());
   }
 
   /** The emulated clock: real time, sped up from the moment the scheduler was created. */
@@ -84,10 +123,35 @@ export class TimerScheduler {
     return new Date(this.realStart + (Date.now() - this.realStart) * this.speed);
   }
 
+  /** The schedule status a timer has now (what its next invocation will be given, if monitored). */
+  status(name: string): ScheduleStatus | undefined {
+    return this.statuses.get(name);
+  }
+
   start(): void {
     for (const timer of this.timers) {
-      if (timer.runOnStartup) this.fire(timer, this.now(), undefined);
-      else this.schedule(timer, timer.schedule.next(this.now()), undefined);
+      const now = this.now();
+      let pastDueMs = 0;
+      let status: ScheduleStatus | undefined;
+      if (timer.useMonitor) {
+        const recorded = this.store.read(timer.name);
+        const check = checkPastDue(now, timer.schedule, recorded);
+        if (check.changed) this.store.write(timer.name, check.status);
+        pastDueMs = check.pastDueMs;
+        // A timer seen for the first time starts from "never", as the host's listener does.
+        if (recorded) status = check.status;
+      }
+      status ??= { last: NEVER, next: timer.schedule.next(now), lastUpdated: NEVER };
+      this.statuses.set(timer.name, status);
+      if (pastDueMs > 0) {
+        this.options.log?.(`Function '${timer.name}' is past due on startup (it was due at ${status.next.toISOString()}). Executing now.`);
+        this.fire(timer, "pastDue");
+      } else if (timer.runOnStartup) {
+        this.options.log?.(`Function '${timer.name}' is configured to run on startup. Executing now.`);
+        this.fire(timer, "runOnStartup");
+      } else {
+        this.arm(timer);
+      }
     }
   }
 
@@ -99,32 +163,42 @@ export class TimerScheduler {
     await Promise.all([...this.running]);
   }
 
-  private schedule(timer: TimerFunction, at: Date, last: Date | undefined): void {
+  /** Waits for the timer's Next (at once if it has gone by). */
+  private arm(timer: TimerFunction): void {
     if (this.stopped) return;
-    const delay = Math.max(0, (at.getTime() - this.now().getTime()) / this.speed);
-    const handle = setTimeout(() => {
-      this.handles.delete(handle);
-      this.fire(timer, at, last);
-    }, delay);
+    const next = (this.statuses.get(timer.name) as ScheduleStatus).next;
+    const delay = Math.max(0, (next.getTime() - this.now().getTime()) / this.speed);
+    const handle = setTimeout(
+      () => {
+        this.handles.delete(handle);
+        if (delay > MAX_TIMEOUT_MS) this.arm(timer);
+        else this.fire(timer, "schedule");
+      },
+      Math.min(delay, MAX_TIMEOUT_MS),
+    );
     this.handles.add(handle);
   }
 
-  private fire(timer: TimerFunction, scheduledAt: Date, last: Date | undefined): void {
+  private fire(timer: TimerFunction, reason: FiredReason): void {
     if (this.stopped) return;
-    const firedAt = this.now();
-    const next = timer.schedule.next(new Date(Math.max(scheduledAt.getTime(), firedAt.getTime())));
-    // Late by more than a second of emulated time: the host calls that past due.
-    const isPastDue = firedAt.getTime() - scheduledAt.getTime() > 1000 * this.speed;
-    const timerInfo = {
+    const before = this.statuses.get(timer.name) as ScheduleStatus;
+    const invocationTime = this.now();
+    const timerInfo: TimerInfoJson = {
       Schedule: { AdjustForDST: true },
-      ScheduleStatus: { Last: (last ?? scheduledAt).toISOString(), Next: next.toISOString(), LastUpdated: firedAt.toISOString() },
-      IsPastDue: isPastDue,
+      ScheduleStatus: timer.useMonitor ? toTimerInfoStatus(before) : null,
+      IsPastDue: reason === "pastDue",
     };
     const run = this.host.invoke(timer.name, timerInfo).then((result) => {
       this.running.delete(run);
-      this.options.onFired?.({ name: timer.name, scheduledAt, isPastDue, result });
-      // An occurrence missed while this run went on fires at once, past due; only one is caught up.
-      this.schedule(timer, next, scheduledAt);
+      const after = statusAfterInvocation(timer.schedule, before, invocationTime, reason === "schedule");
+      this.statuses.set(timer.name, after);
+      if (timer.useMonitor) this.store.write(timer.name, after);
+      const scheduledAt = reason === "runOnStartup" ? invocationTime : before.next;
+      try {
+        this.options.onFired?.({ name: timer.name, reason, scheduledAt, isPastDue: timerInfo.IsPastDue, timerInfo, result });
+      } finally {
+        this.arm(timer);
+      }
     });
     this.running.add(run);
   }
