@@ -6,6 +6,7 @@ import path from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { FunctionsHost, type HostLogLine } from "../../local/functionsHost/functionsHost";
+import { listCaptured } from "../../local/outboxCapture";
 import { TimerScheduler, timerFunctions, type TimerFired } from "../../local/functionsHost/timerScheduler";
 import { DEFAULT_POLL_SCHEDULE } from "../../shared/config/settings";
 import { ACS_AUDIENCE, AcsEmailEmulator } from "../emulators/acsEmailEmulator";
@@ -59,6 +60,8 @@ describe("the emulated Functions host", () => {
     const acs = await AcsEmailEmulator.start({ tls, issuer });
     const teams = await TeamsReceiver.start({ tls });
     const table = `rwhost${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+    const savedEnv = { ...process.env };
+    // The host gives the app its settings through the environment, as the Functions host does.
     Object.assign(process.env, {
       AzureWebJobsStorage: azurite.connectionString,
       STATE_TABLE: table,
@@ -100,6 +103,8 @@ describe("the emulated Functions host", () => {
       expect(rows.filter((r) => r["partitionKey"] === TEST_TENANT_ID && r["rowKey"] === `alert_${failed.id}_failed`)).toHaveLength(1);
     } finally {
       await Promise.all([graph.stop(), identity.stop(), acs.stop(), teams.stop()]);
+      for (const name of Object.keys(process.env)) if (!(name in savedEnv)) delete process.env[name];
+      Object.assign(process.env, savedEnv);
     }
   });
 
@@ -124,13 +129,9 @@ describe("npm start (local/start.ts)", () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it("runs a simulated tenant for 3 runs, captures one alert per failure in each channel, exits 0 and leaves no process behind", async () => {
-    const child = spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "local/start.ts"), "--ticks", "3", "--speed", "150", "--seed", "7", "--data-dir", dataDir], {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    child.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+    const child = startLocalRun(["--ticks", "3", "--speed", "150", "--seed", "7", "--data-dir", dataDir]);
+    child.onOutput((text) => (output += text));
+    const code = await child.exited;
     expect(code, output).toBe(0);
     summary = JSON.parse(readFileSync(path.join(dataDir, "outbox/run-summary.json"), "utf8")) as typeof summary;
     expect(summary).toMatchObject({ runs: 3, failedRuns: 0 });
@@ -148,9 +149,10 @@ describe("npm start (local/start.ts)", () => {
     for (const item of summary.captured.filter((c) => c.kind === "email")) expect(existsSync(path.join(dataDir, "outbox", item.files[1] as string))).toBe(true);
     expect(output).toMatch(/✉ email to backup-admins@contoso\.com: \[restorewatch\]/);
 
-    // Azurite and the host are gone.
+    // Azurite and the host are gone, and nothing else of the process group is left.
     expect(summary.pids).toHaveLength(2);
     for (const pid of summary.pids) expect(() => process.kill(pid, 0), `process ${pid}`).toThrow(/ESRCH/);
+    expect(processGroup(child.pid)).toEqual([]);
   }, 120_000);
 
   const chromium = ["chromium", "chromium-browser", "google-chrome"].find((name) => spawnSync("which", [name]).status === 0);
@@ -167,4 +169,75 @@ describe("npm start (local/start.ts)", () => {
     spawnSync(chromium as string, ["--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,1600", `--screenshot=${shot}`, page], { timeout: 60_000 });
     expect(readFileSync(shot).subarray(1, 4).toString()).toBe("PNG");
   }, 120_000);
+
+  it("restarts on the same data without alerting anything twice, and Ctrl+C (SIGINT to the process group) stops everything with exit code 0", async () => {
+    expect(summary, "the npm start test ran first").toBeDefined();
+    const capturedBefore = listCaptured(path.join(dataDir, "outbox")).length;
+    // The same seed: the same tenant, whose failures the first start alerted and recorded in Azurite.
+    const child = startLocalRun(["--speed", "150", "--seed", "7", "--data-dir", dataDir]);
+    let text = "";
+    const firstRun = new Promise<void>((resolve) =>
+      child.onOutput((chunk) => {
+        text += chunk;
+        if (text.includes("Executed 'Functions.pollRestoreSessions'")) resolve();
+      }),
+    );
+    await Promise.race([firstRun, child.exited.then((code) => expect.fail(`npm start exited (${code}) before its first run:\n${text}`))]);
+    process.kill(-child.pid, "SIGINT");
+    const code = await child.exited;
+    expect(code, text).toBe(0);
+    expect(text).toContain("Press Ctrl+C to stop.");
+    expect(text).toMatch(/restorewatch run \S+: .*sessions=36 .*alertsRecorded=0 /);
+    expect(text).toContain("Executed 'Functions.pollRestoreSessions' (Succeeded");
+    expect(listCaptured(path.join(dataDir, "outbox"))).toHaveLength(capturedBefore);
+    expect(processGroup(child.pid)).toEqual([]);
+  }, 120_000);
+});
+
+interface LocalRun {
+  readonly pid: number;
+  readonly exited: Promise<number | null>;
+  onOutput(listener: (text: string) => void): void;
+}
+
+/** `npm start`'s entry in a process group of its own, as a terminal runs it (Ctrl+C signals the whole group). */
+function startLocalRun(args: string[]): LocalRun {
+  const child = spawn(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "local/start.ts"), ...args], { cwd: ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error("could not start local/start.ts");
+  spawned.add(pid);
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (exitCode) => resolve(exitCode)));
+  return {
+    pid,
+    exited,
+    onOutput: (listener) => {
+      child.stdout.on("data", (chunk: Buffer) => listener(chunk.toString()));
+      child.stderr.on("data", (chunk: Buffer) => listener(chunk.toString()));
+    },
+  };
+}
+
+/**
+ * The processes of a process group still running. Zombies are left out: they have exited and only
+ * wait for init to reap them (tsx's esbuild helpers are reparented to it when their parent exits).
+ */
+function processGroup(pgid: number): string[] {
+  const ps = spawnSync("ps", ["-e", "-o", "pid=,pgid=,stat=,args="], { encoding: "utf8" });
+  return ps.stdout
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/))
+    .filter(([, group, stat]) => group === String(pgid) && !stat?.startsWith("Z"))
+    .map((fields) => fields.join(" "));
+}
+
+/** Process groups this file started; whatever a failed test left running is stopped at the end. */
+const spawned = new Set<number>();
+afterAll(() => {
+  for (const pgid of spawned) {
+    try {
+      process.kill(-pgid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
 });
