@@ -9,7 +9,7 @@ import { runPoll } from "../shared/pipeline/poll";
  * One run of the real pipeline in a process of its own, configured like the function (settings from
  * the environment, the managed identity through IDENTITY_ENDPOINT), so its memory is measured alone.
  * Prints one JSON line: the run's summary, its table counters and the process's peak RSS.
- * `node --require tsx/cjs perf/measuredPoll.ts`
+ * Compiled by compileMeasuredPolls() (perf/pollProcess.ts): `node .bench/perf/measuredPoll.js`
  */
 async function main(): Promise<void> {
   const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };

@@ -131,8 +131,9 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     // Sessions Graph no longer lists are forgotten, unless an unreadable item might have been one of them.
     const gone = unidentifiedSkips > 0 ? [] : [...stored.values()].filter((s) => !seen.has(s.record.id));
     const silences = changes.some((c) => c.alerts.length > 0) ? await new SilenceStore(deps.table, tenantId, deps.tableCounters).active(now).catch(ignoreMissingTable(dryRun, [])) : [];
-    const toRecord = await mapConcurrent(changes, DETAIL_FETCH_CONCURRENCY, async (change): Promise<ChangeToRecord> => {
-      if (change.alerts.length === 0) return { change, alerts: [] };
+    // Only the changes that alert need Graph (their failure detail); the rest are recorded as they are,
+    // handed over one by one rather than copied (a baseline has a change for every session).
+    const alerting = await mapConcurrent(changes.filter((c) => c.alerts.length > 0), DETAIL_FETCH_CONCURRENCY, async (change): Promise<ChangeToRecord> => {
       const detail = await fetchFailureDetail(graph, change.session);
       const silence = matchingSilence(silences, change.session);
       const alerts = change.alerts.map((intent): Alert => ({
@@ -149,7 +150,11 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
       return { change, alerts };
     });
 
-    const intended = toRecord.flatMap((item) => item.alerts);
+    const detailed = new Map(alerting.map((item) => [item.change, item]));
+    const toRecord = (function* (): Generator<ChangeToRecord> {
+      for (const change of changes) yield detailed.get(change) ?? { change, alerts: [] };
+    })();
+    const intended = alerting.flatMap((item) => item.alerts);
     for (const alert of intended) {
       const detail = alert.detail.available ? `${alert.detail.failedArtifacts.length + alert.detail.omittedCount} failed artifact(s)` : `detail unavailable: ${alert.detail.reason}`;
       log.info(`${dryRun ? "would alert" : "alert"}: id=${alert.id} session=${alert.session.id} workload=${alert.session.workload} kind=${alert.kind} status=${alert.status} ${detail}${alert.silencedBy ? ` silenced by ${alert.silencedBy}` : ""}`);

@@ -31,7 +31,7 @@ export interface RecordResult {
 
 // Entity-group transactions: at most 100 operations and 4 MiB of payload.
 const MAX_BATCH_OPERATIONS = 100;
-const MAX_BATCH_BYTES = 3_500_000;
+export const MAX_BATCH_BYTES = 3_500_000;
 
 /** Session state and alert records of one tenant partition. */
 export class StateStore {
@@ -63,7 +63,7 @@ export class StateStore {
    * of up to 100 operations. A transaction that conflicts with another run is split, and only the
    * groups that really conflict are deferred, so an alert is recorded once or not at all.
    */
-  async record(changes: readonly ChangeToRecord[], deliveries: Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
+  async record(changes: Iterable<ChangeToRecord>, deliveries: Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
     // Entities are built batch by batch (a baseline of 100,000 sessions never holds them all), and of
     // what committed only the count and the alerts are kept.
     const groups = (function* (store: StateStore) {
@@ -180,22 +180,48 @@ interface Group {
   readonly bytes: number;
 }
 
-function* packBatches(groups: Iterable<Group>): Generator<Group[]> {
-  let batch: Group[] = [];
+/** Most groups held back for a later batch at once, so packing never holds more than a batch or two. */
+const MAX_HELD_GROUPS = MAX_BATCH_OPERATIONS;
+
+/**
+ * Packs groups (a session row with its alert rows, which must commit together) into transactions of
+ * at most 100 operations and MAX_BATCH_BYTES. A group that does not fit the open batch is held for the
+ * next one while later, smaller groups fill this one, so the batches come out full and their number is
+ * the floor, entities ÷ 100 rounded up, rather than closing one short whenever a pair meets a single
+ * free slot. Order across groups does not matter: each group stands alone.
+ */
+export function* packBatches<G extends { readonly actions: readonly unknown[]; readonly bytes: number }>(groups: Iterable<G>): Generator<G[]> {
+  let batch: G[] = [];
   let operations = 0;
   let bytes = 0;
-  for (const group of groups) {
-    if (batch.length > 0 && (operations + group.actions.length > MAX_BATCH_OPERATIONS || bytes + group.bytes > MAX_BATCH_BYTES)) {
-      yield batch;
-      batch = [];
-      operations = 0;
-      bytes = 0;
-    }
+  let held: G[] = [];
+  // An empty batch takes any group, even one over the limits on its own (the service then says why).
+  const fits = (group: G): boolean => batch.length === 0 || (operations + group.actions.length <= MAX_BATCH_OPERATIONS && bytes + group.bytes <= MAX_BATCH_BYTES);
+  const add = (group: G): void => {
     batch.push(group);
     operations += group.actions.length;
     bytes += group.bytes;
+  };
+  const next = (): G[] => {
+    const done = batch;
+    batch = [];
+    operations = 0;
+    bytes = 0;
+    const waiting = held;
+    held = [];
+    for (const group of waiting) {
+      if (fits(group)) add(group);
+      else held.push(group);
+    }
+    return done;
+  };
+  for (const group of groups) {
+    if (fits(group)) add(group);
+    else held.push(group);
+    if (operations >= MAX_BATCH_OPERATIONS || held.length >= MAX_HELD_GROUPS) yield next();
   }
-  if (batch.length > 0) yield batch;
+  // A held group always fits the empty batch that follows, so this ends with nothing left.
+  while (batch.length > 0) yield next();
 }
 
 function silenced(deliveries: Readonly<Record<string, ChannelDelivery>>): Record<string, ChannelDelivery> {

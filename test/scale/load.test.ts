@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { runMeasuredPoll, type MeasuredRun } from "../../perf/pollProcess";
+import { compileMeasuredPolls, runMeasuredPoll, type MeasuredRun } from "../../perf/pollProcess";
 import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import { GraphEmulator } from "../emulators/graphEmulator";
 import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
@@ -13,7 +13,7 @@ import { loadTestTls } from "../support/tls";
 
 /**
  * Issue 6's load case: a tenant of 50,000 sessions in which 500 turn failed in one run. The pipeline
- * runs in a process of its own (perf/measuredPoll.ts, configured like the function) so its peak RSS
+ * runs in a process of its own (perf/measuredPoll.ts compiled to JavaScript, configured like the function) so its peak RSS
  * is its own; the emulators and Azurite run outside it.
  */
 const SESSIONS = 50_000;
@@ -24,6 +24,7 @@ const FUNCTION_TIMEOUT_MS = 10 * 60_000; // host.json functionTimeout
 let azurite: AzuriteTable;
 const stops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
+  compileMeasuredPolls();
   azurite = await startAzuriteTable();
 });
 afterAll(async () => {
