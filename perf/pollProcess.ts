@@ -17,22 +17,32 @@ export interface MeasuredRun {
 // Compiled (tsconfig.bench.json) into plain JavaScript like the deployed function, so the peak RSS
 // is not inflated by an on-the-fly TypeScript loader.
 const ROOT = path.resolve(__dirname, "..");
-const COMPILED = path.join(ROOT, ".bench/perf");
-const ENTRIES = { restorewatch: path.join(COMPILED, "measuredPoll.js"), naive: path.join(COMPILED, "naivePoll.js") } as const;
+const ENTRIES = { restorewatch: "perf/measuredPoll.js", naive: "perf/naivePoll.js" } as const;
+
+/** The measured entry points, compiled into a folder of their own. */
+export interface MeasuredPolls {
+  readonly dir: string;
+}
+
+/**
+ * Compiles the measured entry points (and the code they import) into .bench/<name>/, inside the
+ * repository so they find its node_modules; a name per caller, so two callers never share files.
+ */
+export function compileMeasuredPolls(name: string): MeasuredPolls {
+  const dir = path.join(ROOT, ".bench", name);
+  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.bench.json"), "--outDir", dir], { cwd: ROOT, stdio: "inherit" });
+  return { dir };
+}
 
 /** Runs the compiled perf/measuredPoll.ts (or the naive design) in a child process with these settings (and the test CA trusted). */
-export async function runMeasuredPoll(env: Record<string, string>, caCertPath: string, design: keyof typeof ENTRIES = "restorewatch", nodeArgs: readonly string[] = []): Promise<MeasuredRun> {
-  if (!existsSync(ENTRIES[design])) throw new Error(`${ENTRIES[design]} is missing: call compileMeasuredPolls() first`);
-  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, ENTRIES[design]], {
+export async function runMeasuredPoll(polls: MeasuredPolls, env: Record<string, string>, caCertPath: string, design: keyof typeof ENTRIES = "restorewatch", nodeArgs: readonly string[] = []): Promise<MeasuredRun> {
+  const entry = path.join(polls.dir, ENTRIES[design]);
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: compileMeasuredPolls() did not build it`);
+  const { stdout } = await promisify(execFile)(process.execPath, [...nodeArgs, entry], {
     cwd: ROOT,
     env: { PATH: process.env["PATH"] ?? "", ...env, NODE_EXTRA_CA_CERTS: caCertPath },
     maxBuffer: 256 * 1024 * 1024,
   });
   const line = stdout.trim().split("\n").at(-1) ?? "";
   return JSON.parse(line) as MeasuredRun;
-}
-
-/** Compiles the measured entry points (and the code they import) into .bench/. */
-export function compileMeasuredPolls(): void {
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.bench.json")], { cwd: ROOT, stdio: "inherit" });
 }

@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -12,7 +12,7 @@ import { TokenIssuer } from "../test/emulators/tokens";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzuriteTable, type AzuriteTable } from "../test/support/azurite";
 import { ensureTestTls } from "../test/support/tls";
 import { startLatencyProxy } from "./latencyProxy";
-import { compileMeasuredPolls, runMeasuredPoll, type MeasuredRun } from "./pollProcess";
+import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type MeasuredRun } from "./pollProcess";
 
 /**
  * `npm run bench`: the cost of a run as the tenant grows, restorewatch against a naive design, beside
@@ -56,7 +56,7 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" } } });
+  const { values } = parseArgs({ options: { "build-dir": { type: "string" }, sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" } } });
   const sizes = (values.sizes ?? "1000,10000,100000").split(",").map(Number);
   const runs = Number(values.runs ?? 3);
   // At 100,000 sessions Azurite takes minutes a run (see the doc), so fewer runs there by default.
@@ -65,19 +65,21 @@ async function main(): Promise<void> {
   if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file]");
   if (!(INSTANCE_MEMORY_MB > 0)) throw new Error("cannot read the default instanceMemoryMB from infra/main.bicep");
   const outFile = values.out ?? path.join(ROOT, "docs/benchmarks.md");
+  // The build output whose start-up and package size are measured (npm run bench builds dist/).
+  const buildDir = path.resolve(ROOT, values["build-dir"] ?? "dist");
   const started = new Date();
-  compileMeasuredPolls();
+  const polls = compileMeasuredPolls("bench");
   const tls = await ensureTestTls(path.join(ROOT, ".local/test-tls"));
   const azurite = await startAzuriteTable();
   const sections: string[] = [];
   const baselines: string[] = [];
   const memory: Memory[] = [];
-  const startup = measureStartup();
-  const pkg = measurePackage();
+  const startup = measureStartup(buildDir);
+  const pkg = measurePackage(buildDir);
   const write = (): void => writeFileSync(outFile, renderDoc(started, sizes, runs, largeRuns, latency, baselines, sections, memory, startup.text, pkg.text));
   try {
     for (const sessions of sizes) {
-      memory.push(await runSize(sessions, sessions >= LARGE ? largeRuns : runs, latency, tls.certPath, azurite, (text) => {
+      memory.push(await runSize(polls, sessions, sessions >= LARGE ? largeRuns : runs, latency, tls.certPath, azurite, (text) => {
         console.log(text);
         sections.push(text);
         write(); // a long bench leaves what it has measured so far
@@ -100,7 +102,7 @@ async function main(): Promise<void> {
  * baseline (every session new) once, then the cases run one after another, each run changing the
  * next share of the sessions kept in flight, so the state is always the previous run's.
  */
-async function runSize(sessions: number, runs: number, latency: number, caPath: string, azurite: AzuriteTable, report: (text: string) => void, reportBaseline: (text: string) => void): Promise<Memory> {
+async function runSize(polls: MeasuredPolls, sessions: number, runs: number, latency: number, caPath: string, azurite: AzuriteTable, report: (text: string) => void, reportBaseline: (text: string) => void): Promise<Memory> {
   const cases: Case[] = CHANGING.flatMap((changing) => [0, latency].map((latencyMs) => ({ sessions, changing, latencyMs })));
   const changesPerRun = (c: Case): number => Math.round(c.sessions * c.changing);
   const inFlightNeeded = cases.reduce((sum, c) => sum + changesPerRun(c) * runs, 0);
@@ -130,8 +132,8 @@ async function runSize(sessions: number, runs: number, latency: number, caPath: 
     const naiveTable = `naive${randomUUID().replace(/-/g, "").slice(0, 16)}`;
 
     // Baselines (every session new), without added latency: what the first run after deployment costs.
-    const baseline = await runMeasuredPoll(envFor(oursTable, 0), caPath, "restorewatch", NODE_ARGS);
-    const naiveBaseline = await runMeasuredPoll(envFor(naiveTable, 0), caPath, "naive", NODE_ARGS);
+    const baseline = await runMeasuredPoll(polls, envFor(oursTable, 0), caPath, "restorewatch", NODE_ARGS);
+    const naiveBaseline = await runMeasuredPoll(polls, envFor(naiveTable, 0), caPath, "naive", NODE_ARGS);
     reportBaseline(formatBaseline(sessions, baseline, naiveBaseline));
 
     const memory: Memory = { sessions, firstRunBytes: baseline.maxRssBytes, casesBytes: 0 };
@@ -158,8 +160,8 @@ async function runSize(sessions: number, runs: number, latency: number, caPath: 
         });
         const changedEntities = changed.length + failing; // session rows + alert rows, one partition
         floors.push({ graph: Math.ceil(sessions / PAGE_SIZE) + failing, table: Math.ceil(sessions / STATE_PAGE_SIZE) + Math.ceil(changedEntities / 100) });
-        ours.push(await runMeasuredPoll(envFor(oursTable, c.latencyMs), caPath, "restorewatch", NODE_ARGS));
-        naive.push(await runMeasuredPoll(envFor(naiveTable, c.latencyMs), caPath, "naive", NODE_ARGS));
+        ours.push(await runMeasuredPoll(polls, envFor(oursTable, c.latencyMs), caPath, "restorewatch", NODE_ARGS));
+        naive.push(await runMeasuredPoll(polls, envFor(naiveTable, c.latencyMs), caPath, "naive", NODE_ARGS));
         process.stdout.write(".");
       }
       process.stdout.write("\n");
@@ -243,17 +245,18 @@ function explainOurs(row: Row): string {
   );
 }
 
-function measureStartup(): { text: string } {
-  const entry = path.join(ROOT, "dist/functions/pollRestoreSessions.js");
+function measureStartup(buildDir: string): { text: string } {
+  const entry = path.join(buildDir, "functions/pollRestoreSessions.js");
+  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench does)`);
   const times: number[] = [];
   for (let i = 0; i < 7; i++) {
     const out = execFileSync(process.execPath, ["-e", `const t=process.hrtime.bigint();require(${JSON.stringify(entry)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
     times.push(Number(out.trim().split("\n").at(-1)));
   }
-  return { text: `Start-up (cold-start proxy): importing dist/functions/pollRestoreSessions.js in a fresh Node process takes ${median(times).toFixed(0)} ms median (${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms over 7 processes). Not bundled.` };
+  return { text: `Start-up (cold-start proxy): importing ${path.relative(ROOT, entry)} in a fresh Node process takes ${median(times).toFixed(0)} ms median (${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms over 7 processes). Not bundled.` };
 }
 
-function measurePackage(): { text: string } {
+function measurePackage(buildDir: string): { text: string } {
   const listed = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter((line) => line.includes(`${path.sep}node_modules${path.sep}`));
   const dirs = [...new Set(listed)];
   let bytes = 0;
@@ -275,17 +278,18 @@ function measurePackage(): { text: string } {
     }
   };
   for (const dir of dirs) if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) walk(dir, true);
-  walk(path.join(ROOT, "dist"), false);
+  walk(buildDir, false);
   add(path.join(ROOT, "host.json"));
   add(path.join(ROOT, "package.json"));
   return {
-    text: `Deployment package (dist/, host.json, package.json and the ${dirs.length} production packages of node_modules): ${files.toLocaleString("en")} files, ${(bytes / 1048576).toFixed(1)} MB, about ${(gz / 1048576).toFixed(1)} MB compressed.`,
+    text: `Deployment package (${path.relative(ROOT, buildDir)}/, host.json, package.json and the ${dirs.length} production packages of node_modules): ${files.toLocaleString("en")} files, ${(bytes / 1048576).toFixed(1)} MB, about ${(gz / 1048576).toFixed(1)} MB compressed.`,
   };
 }
 
 function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: number, latency: number, baselines: string[], sections: string[], memory: Memory[], startup: string, pkg: string): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const mb = (bytes: number) => Math.round(bytes / 1048576);
+  const inFlightShare = CHANGING.reduce<number>((sum, share) => sum + share, 0) * 2; // a run per share, with and without latency
   const memoryRows = memory.map((m) => {
     const peak = mb(Math.max(m.firstRunBytes, m.casesBytes));
     return `| ${m.sessions.toLocaleString("en")} | ${mb(m.firstRunBytes)} | ${mb(m.casesBytes)} | ${peak < MEMORY_TARGET_MB ? "yes" : "**no**"} |`;
@@ -297,7 +301,7 @@ What one run of restorewatch costs as the tenant grows, against a naive design, 
 - **Command:** \`npm run bench\` (all of it takes about an hour and a half here, most of it Azurite at 100,000 sessions; \`npm run bench -- --sizes 1000,10000 --runs 3 --latency 50 --out /tmp/bench.md\` takes minutes).
 - **Machine:** ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1073741824).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.
 - **Date:** ${started.toISOString()}. Sizes ${sizes.join(", ")}; ${runs} measured runs of each design per case (${largeRuns} from ${LARGE.toLocaleString("en")} sessions up), without added latency and with ${latency} ms added to every Graph and Table Storage request.
-- **Setup:** Azurite (in memory) and the Graph emulator, both local; each run of either design in a Node process of its own, compiled to JavaScript like the deployed function and started like it (managed identity through the emulated \`IDENTITY_ENDPOINT\`), so the peak RSS is the run's own and nothing else's. Each run's V8 heap is sized as Node sizes it on the deployed instance (\`${NODE_ARGS.join(" ")}\`: a quarter of the ${INSTANCE_MEMORY_MB} MB that \`infra/main.bicep\` gives an instance by default), not from this machine's memory, on which V8 would let garbage pile up for longer. Graph page size ${PAGE_SIZE} (Graph documents none for this API), artifact page size ${ARTIFACT_PAGE_SIZE}, state query page size ${STATE_PAGE_SIZE}. Per size, one tenant and one table per design: each design first records a baseline (every session new), then the cases run one after another on that state. Before each run, the case's share of sessions changes (active → completed, one in ten → failed, which raises an alert and fetches its artifacts).
+- **Setup:** Azurite (in memory) and the Graph emulator, both local; each run of either design in a Node process of its own, compiled to JavaScript like the deployed function and started like it (managed identity through the emulated \`IDENTITY_ENDPOINT\`), so the peak RSS is the run's own and nothing else's. Each run's V8 heap is sized as Node sizes it on the deployed instance (\`${NODE_ARGS.join(" ")}\`: a quarter of the ${INSTANCE_MEMORY_MB} MB that \`infra/main.bicep\` gives an instance by default), not from this machine's memory, on which V8 would let garbage pile up for longer. Graph page size ${PAGE_SIZE} (Graph documents none for this API), artifact page size ${ARTIFACT_PAGE_SIZE}, state query page size ${STATE_PAGE_SIZE}. Per size, one tenant and one table per design: each design first records a baseline (every session new), then the cases run one after another on that state. Before each run, the case's share of sessions changes (active → completed, one in ten → failed, which raises an alert and fetches its artifacts). The sessions that the cases will change are in flight (active) from the start: ${runs} runs of 0% + 1% + 10%, twice, is ${Math.round(runs * inFlightShare * 100)}% of the tenant (${largeRuns} runs from ${LARGE.toLocaleString("en")} sessions up: ${Math.round(largeRuns * inFlightShare * 100)}%), more than a tenant with a long finished history has; it costs restorewatch nothing, and it flatters the naive design, which fetches artifacts only for finished sessions.
 - **Naive design** (\`perf/naivePoll.ts\`, written for the benchmark only): one table read and one write per listed session, and the artifacts of every terminal session fetched on every run. It is given what does not change its request count: the sessions of a page are handled concurrently, and each session is a partition of its own (which also spares it Azurite's partition scan, below). So its wall times are flattering; its request counts are what it costs.
 - **Floors:** Graph requests = list pages + artifact pages of the sessions that turned alertable. Table operations = state query pages + one transaction per 100 changed entities (session rows and alert rows, one partition). Beside our figure in brackets; where ours is above, the line under the table says why.
 - **Azurite's own cost:** Azurite finds an entity by scanning its partition (LokiJS indexes PartitionKey and RowKey separately), so each write to a partition of 100,000 rows costs it milliseconds, where Table Storage takes the same time at any size. restorewatch keeps a tenant's sessions in one partition, because a transaction (up to 100 rows, at one price) can only span one; so at 100,000 sessions its wall times, and above all the baseline's, are Azurite's more than restorewatch's. The request counts are the same anywhere, and they are what Azure bills and throttles.

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { compileMeasuredPolls, runMeasuredPoll, type MeasuredRun } from "../../perf/pollProcess";
+import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type MeasuredRun } from "../../perf/pollProcess";
 import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import { GraphEmulator } from "../emulators/graphEmulator";
 import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
@@ -22,9 +22,10 @@ const SMALLEST_FLEX_INSTANCE_BYTES = 512 * 1024 * 1024;
 const FUNCTION_TIMEOUT_MS = 10 * 60_000; // host.json functionTimeout
 
 let azurite: AzuriteTable;
+let polls: MeasuredPolls;
 const stops: (() => Promise<void>)[] = [];
 beforeAll(async () => {
-  compileMeasuredPolls();
+  polls = compileMeasuredPolls("load-test");
   azurite = await startAzuriteTable();
 });
 afterAll(async () => {
@@ -61,7 +62,7 @@ it(`a ${SESSIONS.toLocaleString("en")}-session tenant with ${TURNING_FAILED} fai
   };
   const ca = process.env["NODE_EXTRA_CA_CERTS"] as string;
 
-  const baseline = await runMeasuredPoll(env, ca);
+  const baseline = await runMeasuredPoll(polls, env, ca);
   expect(baseline.summary).toMatchObject({ baseline: true, sessionsSeen: SESSIONS, alertsRecorded: 0 });
 
   for (const [i, id] of turning.entries()) {
@@ -72,7 +73,7 @@ it(`a ${SESSIONS.toLocaleString("en")}-session tenant with ${TURNING_FAILED} fai
       artifacts: [{ id: `item-${i}`, status: "failed", error: { code: "ArtifactCannotBeRestored", message: `Item ${i} is locked.` } }],
     });
   }
-  const burst: MeasuredRun = await runMeasuredPoll(env, ca);
+  const burst: MeasuredRun = await runMeasuredPoll(polls, env, ca);
   report("baseline", baseline);
   report("500 failures", burst);
 
