@@ -62,7 +62,7 @@ async function main(): Promise<void> {
   // At 100,000 sessions Azurite takes minutes a run (see the doc), so fewer runs there by default.
   const largeRuns = Number(values["large-runs"] ?? Math.min(runs, 2));
   const latency = Number(values.latency ?? 50);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file]");
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file] [--build-dir dist]");
   if (!(INSTANCE_MEMORY_MB > 0)) throw new Error("cannot read the default instanceMemoryMB from infra/main.bicep");
   const outFile = values.out ?? path.join(ROOT, "docs/benchmarks.md");
   // The build output whose start-up and package size are measured (npm run bench builds dist/).
@@ -128,12 +128,12 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
       IDENTITY_HEADER: identity.secret,
       ALERT_STUCK_AFTER: "off",
     });
-    const oursTable = `bench${randomUUID().replace(/-/g, "").slice(0, 16)}`;
-    const naiveTable = `naive${randomUUID().replace(/-/g, "").slice(0, 16)}`;
+    const tables = { restorewatch: `bench${randomUUID().replace(/-/g, "").slice(0, 16)}`, naive: `naive${randomUUID().replace(/-/g, "").slice(0, 16)}` };
+    const measure = (design: keyof typeof tables, latencyMs: number): Promise<MeasuredRun> => runMeasuredPoll(polls, envFor(tables[design], latencyMs), caPath, design, NODE_ARGS);
 
     // Baselines (every session new), without added latency: what the first run after deployment costs.
-    const baseline = await runMeasuredPoll(polls, envFor(oursTable, 0), caPath, "restorewatch", NODE_ARGS);
-    const naiveBaseline = await runMeasuredPoll(polls, envFor(naiveTable, 0), caPath, "naive", NODE_ARGS);
+    const baseline = await measure("restorewatch", 0);
+    const naiveBaseline = await measure("naive", 0);
     reportBaseline(formatBaseline(sessions, baseline, naiveBaseline));
 
     const memory: Memory = { sessions, firstRunBytes: baseline.maxRssBytes, casesBytes: 0 };
@@ -160,8 +160,8 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
         });
         const changedEntities = changed.length + failing; // session rows + alert rows, one partition
         floors.push({ graph: Math.ceil(sessions / PAGE_SIZE) + failing, table: Math.ceil(sessions / STATE_PAGE_SIZE) + Math.ceil(changedEntities / 100) });
-        ours.push(await runMeasuredPoll(polls, envFor(oursTable, c.latencyMs), caPath, "restorewatch", NODE_ARGS));
-        naive.push(await runMeasuredPoll(polls, envFor(naiveTable, c.latencyMs), caPath, "naive", NODE_ARGS));
+        ours.push(await measure("restorewatch", c.latencyMs));
+        naive.push(await measure("naive", c.latencyMs));
         process.stdout.write(".");
       }
       process.stdout.write("\n");
