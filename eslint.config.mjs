@@ -2,7 +2,7 @@
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", ".bench/**", "node_modules/**", ".local/**", "coverage/**", "infra/**"] },
+  { ignores: ["dist/**", ".deploy/**", ".bench/**", "node_modules/**", ".local/**", "coverage/**", "infra/**"] },
   ...tseslint.configs.recommended,
   {
     rules: {

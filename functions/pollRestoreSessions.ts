@@ -1,40 +1,11 @@
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { createChannels } from "../shared/channels/createChannels";
-import { loadConfig } from "../shared/config/config";
-import { errorMessage } from "../shared/errors";
-import { createAppCredential } from "../shared/identity";
-import { createPollDeps } from "../shared/pipeline/createPollDeps";
-import type { Logger } from "../shared/pipeline/logger";
-import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
 
-/**
- * Built on the first invocation and reused (one instance keeps its HTTP connections and token cache).
- * Configuration is validated then, so a bad setting fails the first run with a message naming it.
- */
-let deps: PollDeps | undefined;
-let currentLog: Logger | undefined;
-
-const instanceLog: Logger = {
-  info: (message) => currentLog?.info(message),
-  warn: (message) => currentLog?.warn(message),
-  error: (message) => currentLog?.error(message),
-};
-
+/** The timer function: one poll per occurrence of %POLL_SCHEDULE%, never on start-up (a restart is not a schedule). */
 export async function pollRestoreSessions(timer: Timer, context: InvocationContext): Promise<void> {
-  currentLog = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
   if (timer.isPastDue) context.log("timer is past due; running normally");
-  try {
-    if (!deps) {
-      const config = loadConfig(process.env);
-      const credential = createAppCredential(config.identity.clientId);
-      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config, credential, instanceLog) });
-    }
-    const summary = await runPoll(deps);
-    context.log(formatSummary(summary));
-  } catch (error) {
-    context.error(`restorewatch run failed: ${errorMessage(error)}`);
-    throw error;
-  }
+  // Loaded on the first invocation, not when the host indexes the app (see functions/runtime.ts).
+  const { runScheduledPoll } = await import("./runtime.js");
+  await runScheduledPoll(context);
 }
 
 app.timer("pollRestoreSessions", {

@@ -135,8 +135,8 @@ var teamsEnabled = !empty(teamsWebhookUrl)
 var communicationServiceName = useExistingAcs ? last(split(existingAcsResourceId, '/')) : 'acs-${appName}-${suffix}'
 var acsSubscriptionId = useExistingAcs ? split(existingAcsResourceId, '/')[2] : subscription().subscriptionId
 var acsResourceGroupName = useExistingAcs ? split(existingAcsResourceId, '/')[4] : resourceGroup().name
-// azd finds the app to deploy to by this tag (azure.yaml service "restorewatch").
-var functionAppTags = union(tags, { 'azd-service-name': 'restorewatch' })
+// azd finds the app to deploy to by this tag (azure.yaml service "restorewatch"); only the site has it.
+var siteTags = union(tags, { 'azd-service-name': 'restorewatch' })
 
 // --- Resources ----------------------------------------------------------------------------------
 
@@ -237,6 +237,9 @@ var hostSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   AZURE_CLIENT_ID: identity.properties.clientId
+  // Stack traces name the TypeScript source (the package's app.js.map). The package's index.js turns
+  // source maps on as well, for a worker that does not receive NODE_OPTIONS (a pre-warmed one).
+  NODE_OPTIONS: '--enable-source-maps'
 }
 
 var restorewatchSettings = {
@@ -272,7 +275,8 @@ module functionApp 'modules/functionApp.bicep' = {
     planName: 'plan-${appName}-${suffix}'
     appName: 'func-${appName}-${suffix}'
     location: location
-    tags: functionAppTags
+    tags: tags
+    siteTags: siteTags
     identityId: identity.id
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     maximumInstanceCount: maximumInstanceCount

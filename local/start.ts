@@ -11,6 +11,8 @@ import { TeamsReceiver } from "../test/emulators/teamsReceiver";
 import { TokenIssuer } from "../test/emulators/tokens";
 import { startAzuriteTable, type AzuriteTable } from "../test/support/azurite";
 import { ensureTestTls } from "../test/support/tls";
+import { buildDeployPackage } from "../scripts/deployPackage";
+import { buildFunctionsHostBundle } from "./functionsHost/bundle";
 import { OutboxCapture } from "./outboxCapture";
 
 /**
@@ -18,7 +20,8 @@ import { OutboxCapture } from "./outboxCapture";
  * <data-dir>/azurite, kept across restarts), a Graph emulator holding a simulated tenant whose
  * restore sessions move through their lifecycle, the App Service managed-identity endpoint, an ACS
  * Email emulator and a Teams Workflows receiver (what they receive is written to <data-dir>/outbox),
- * then runs the built function app through the emulated Functions host on a sped-up clock.
+ * then builds the deploy package (`npm run package`: what Azure runs) and runs it through the emulated
+ * Functions host, on plain Node as the worker runs it, on a sped-up clock.
  */
 const USAGE = `usage: npm start [-- --ticks <n>] [--speed <n>] [--data-dir <dir>] [--seed <n>]
 
@@ -62,6 +65,7 @@ async function main(): Promise<number> {
   process.on("SIGTERM", () => void shutdown(0).then((code) => process.exit(code)));
 
   try {
+    const [pkg, hostJs] = await Promise.all([buildDeployPackage(path.join(dataDir, "deploy")), buildFunctionsHostBundle(path.join(dataDir, "functions-host.js"))]);
     const tls = await ensureTestTls(path.join(dataDir, "tls"));
     parts.azurite = await startAzuriteTable({ location: path.join(dataDir, "azurite") });
     const issuer = new TokenIssuer();
@@ -121,10 +125,10 @@ async function main(): Promise<number> {
     };
 
     const exitCode = await new Promise<number>((resolve, reject) => {
-      const host = fork(path.join(__dirname, "functionsHost", "main.ts"), ["--app", ROOT, "--speed", String(speed), "--no-local-settings"], {
-        cwd: ROOT,
+      const host = fork(hostJs, ["--app", pkg.appDir, "--speed", String(speed), "--no-local-settings"], {
+        cwd: pkg.appDir,
         env: { ...process.env, ...settings, NODE_EXTRA_CA_CERTS: tls.certPath },
-        execArgv: ["--require", "tsx/cjs"],
+        execArgv: [],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       parts.host = host;

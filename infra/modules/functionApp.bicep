@@ -6,7 +6,12 @@
 param planName string
 param appName string
 param location string
+
+@description('Tags of the plan.')
 param tags object
+
+@description('Tags of the site: the plan\'s, plus the azd-service-name tag azd deploys to (on the site only: azd before 1.23.4 refuses a tag found on two resources).')
+param siteTags object
 
 @description('Resource id of the user-assigned managed identity.')
 param identityId string
@@ -40,7 +45,7 @@ resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
 resource site 'Microsoft.Web/sites@2024-11-01' = {
   name: appName
   location: location
-  tags: tags
+  tags: siteTags
   kind: 'functionapp,linux'
   identity: {
     type: 'UserAssigned'

@@ -43,6 +43,8 @@ export interface InvocationResult {
   readonly functionName: string;
   readonly ok: boolean;
   readonly error?: string;
+  /** The failure's stack, as the host logs it with the exception (source-mapped when the app enables source maps). */
+  readonly errorStack?: string;
   readonly durationMs: number;
   readonly logs: readonly HostLogLine[];
 }
@@ -288,7 +290,8 @@ export class FunctionsHost {
       const message = error instanceof Error ? error.message : String(error);
       // The host logs a failed invocation as an error of the function ("Executed ... (Failed ...)").
       coreCtx.log("error", "system", `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}): ${message}`);
-      return { invocationId, functionName: fn.name, ok: false, error: message, durationMs: Date.now() - started, logs };
+      const stack = error instanceof Error ? error.stack : undefined;
+      return { invocationId, functionName: fn.name, ok: false, error: message, ...(stack !== undefined && { errorStack: stack }), durationMs: Date.now() - started, logs };
     }
   }
 

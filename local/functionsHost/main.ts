@@ -11,14 +11,17 @@ import { TimerScheduler } from "./timerScheduler";
  * environment, plus the Values of local.settings.json (the environment wins), as Core Tools does.
  * Under a parent process with an IPC channel it reports each invocation (`npm start` uses that).
  */
-const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings] [--timer-status-dir <dir>]
+const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings] [--timer-status-dir <dir>] [--invoke <function>]
 
   --app <dir>               the function app (its package.json "main" names the entry files); default .
   --speed <n>               run the clock n times faster (30: a 5-minute schedule fires every 10 s); default 1
   --local-settings <file>   app settings from this file's Values; default <app>/local.settings.json if present
   --timer-status-dir <dir>  keep monitored timers' schedule status here across restarts, so an occurrence
                             missed while the host was down runs at start-up with isPastDue (real clock only);
-                            default: kept in memory`;
+                            default: kept in memory
+  --invoke <function>       invoke one timer function now (as the host's admin endpoint
+                            POST /admin/functions/<name> does), print the result as JSON and exit:
+                            0 when it succeeded, 1 when it failed`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -28,6 +31,7 @@ async function main(): Promise<void> {
       "local-settings": { type: "string" },
       "no-local-settings": { type: "boolean" },
       "timer-status-dir": { type: "string" },
+      invoke: { type: "string" },
       help: { type: "boolean" },
     },
     strict: true,
@@ -42,6 +46,12 @@ async function main(): Promise<void> {
   if (!values["no-local-settings"]) loadLocalSettings(values["local-settings"] ?? path.join(appDir, "local.settings.json"), values["local-settings"] !== undefined);
 
   const host = await FunctionsHost.load(appDir, { log: printLog });
+  if (values.invoke !== undefined) {
+    const result = await host.invoke(values.invoke, { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false });
+    console.log(`[host] invocation result ${JSON.stringify(result)}`);
+    await host.terminate();
+    process.exit(result.ok ? 0 : 1);
+  }
   const scheduler = new TimerScheduler(host, {
     settings: process.env,
     speed,

@@ -30,7 +30,7 @@ const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAM
 
 /** Host settings that are not restorewatch's: identity-based host storage and Entra-authenticated App Insights. */
 const HOST_STORAGE_KEYS = ["credential", "clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"].map((k) => `AzureWebJobsStorage__${k}`);
-const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING"];
+const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "NODE_OPTIONS"];
 
 /** App settings Flex Consumption rejects or ignores (the runtime comes from functionAppConfig). */
 const FLEX_FORBIDDEN = [
@@ -402,9 +402,25 @@ describe("infra/main.bicep compiled to ARM", () => {
       expect(names.filter((name) => !fromResources.has(name) && !withParameter.has(name))).toEqual([]);
     });
 
+    it("turn Node's source maps on, so stack traces name the TypeScript source of the package", () => {
+      expect(settings.get("NODE_OPTIONS")?.text).toBe("'--enable-source-maps'");
+    });
+
     it("the Teams webhook URL is a secure parameter and never an output", () => {
       expect(parameters["teamsWebhookUrl"]?.type).toBe("securestring");
       expect(JSON.stringify((template as { outputs?: unknown }).outputs ?? {})).not.toContain("teamsWebhookUrl");
+    });
+  });
+
+  describe("tags", () => {
+    it("put azd-service-name on the site only, not on the plan (azd before 1.23.4 refuses a tag found twice)", () => {
+      const tagsOf = (type: string): string => JSON.stringify(resourceOfType(app, type)["tags"]);
+      expect(tagsOf("Microsoft.Web/sites")).toContain("siteTags");
+      expect(tagsOf("Microsoft.Web/serverfarms")).not.toContain("siteTags");
+      const passed = app.parent?.deployment.properties?.parameters;
+      expect(JSON.stringify(passed?.["siteTags"])).toContain("siteTags");
+      expect(JSON.stringify(passed?.["tags"])).not.toContain("azd-service-name");
+      expect(JSON.stringify(template.variables?.["siteTags"])).toContain("createObject('azd-service-name', 'restorewatch')");
     });
   });
 

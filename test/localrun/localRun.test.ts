@@ -43,7 +43,7 @@ describe("the emulated Functions host", () => {
   it("sees the registration the Functions host sees, then fires the timer and the run reaches Azurite, ACS and Teams", async () => {
     const lines: HostLogLine[] = [];
     const host = await FunctionsHost.load(ROOT, { log: (line) => lines.push(line) });
-    expect(host.entryFiles.map((f) => path.relative(ROOT, f))).toEqual(["dist/functions/pollRestoreSessions.js"]);
+    expect(host.entryFiles.map((f) => path.relative(ROOT, f))).toEqual(["dist/functions/index.js"]);
     expect(host.programmingModel?.name).toBe("@azure/functions");
     expect(host.functions.map((fn) => ({ name: fn.name, type: fn.trigger.type, direction: fn.trigger.direction, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] }))).toEqual([
       { name: "pollRestoreSessions", type: "timerTrigger", direction: "in", schedule: "%POLL_SCHEDULE%", runOnStartup: false },

@@ -1,0 +1,41 @@
+import type { InvocationContext } from "@azure/functions";
+import { createChannels } from "../shared/channels/createChannels";
+import { loadConfig } from "../shared/config/config";
+import { errorMessage } from "../shared/errors";
+import { createAppCredential } from "../shared/identity";
+import { createPollDeps } from "../shared/pipeline/createPollDeps";
+import type { Logger } from "../shared/pipeline/logger";
+import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
+
+/**
+ * What the functions need beyond `@azure/functions`: configuration, credentials, the Graph, Table
+ * Storage and channel clients. Imported lazily by the function files, so that loading the app (every
+ * cold start, and the host's indexing) does not compile the SDKs; the first invocation does.
+ *
+ * Built on the first invocation and reused (one instance keeps its HTTP connections and token cache).
+ * Configuration is validated then, so a bad setting fails the first run with a message naming it.
+ */
+let deps: PollDeps | undefined;
+let currentLog: Logger | undefined;
+
+const instanceLog: Logger = {
+  info: (message) => currentLog?.info(message),
+  warn: (message) => currentLog?.warn(message),
+  error: (message) => currentLog?.error(message),
+};
+
+export async function runScheduledPoll(context: InvocationContext): Promise<void> {
+  currentLog = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+  try {
+    if (!deps) {
+      const config = loadConfig(process.env);
+      const credential = createAppCredential(config.identity.clientId);
+      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config, credential, instanceLog) });
+    }
+    const summary = await runPoll(deps);
+    context.log(formatSummary(summary));
+  } catch (error) {
+    context.error(`restorewatch run failed: ${errorMessage(error)}`);
+    throw error;
+  }
+}
