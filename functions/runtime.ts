@@ -30,7 +30,7 @@ export async function runScheduledPoll(context: InvocationContext): Promise<void
     if (!deps) {
       const config = loadConfig(process.env);
       const credential = createAppCredential(config.identity.clientId);
-      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config, credential, instanceLog) });
+      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config.channels, credential, instanceLog) });
     }
     const summary = await runPoll(deps);
     context.log(formatSummary(summary));

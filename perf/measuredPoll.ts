@@ -14,7 +14,7 @@ import { runPoll } from "../shared/pipeline/poll";
 async function main(): Promise<void> {
   const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };
   const config = loadConfig(process.env, { requireChannel: false });
-  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config, undefined, quiet) });
+  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config.channels, undefined, quiet) });
   const started = process.hrtime.bigint();
   // Listing and comparing only (no writes): what a run holds in memory before it records anything.
   const summary = await runPoll(deps, { dryRun: process.env["BENCH_DRY_RUN"] === "1" });

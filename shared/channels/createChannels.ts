@@ -1,5 +1,5 @@
 import type { TokenCredential } from "@azure/core-auth";
-import type { Config } from "../config/config";
+import type { ChannelsConfig } from "../config/config";
 import type { Logger } from "../pipeline/logger";
 import type { AlertChannel } from "./channel";
 import { EmailChannel } from "./emailChannel";
@@ -7,9 +7,9 @@ import { FileChannel } from "./fileChannel";
 import { TeamsChannel } from "./teamsChannel";
 
 /** The configured channels; a channel that is not configured is simply absent (skipped, not failed). */
-export function createChannels(config: Config, credential: TokenCredential | undefined, log: Logger): AlertChannel[] {
+export function createChannels(config: ChannelsConfig, credential: TokenCredential | undefined, log: Logger): AlertChannel[] {
   const channels: AlertChannel[] = [];
-  const { email, teams, outboxDir } = config.channels;
+  const { email, teams, outboxDir } = config;
   if (email) channels.push(new EmailChannel(email, credential && email.endpoint ? { credential } : {}));
   if (teams) channels.push(new TeamsChannel(teams));
   if (outboxDir) channels.push(new FileChannel(outboxDir));

@@ -1,8 +1,8 @@
 import { ConfigError } from "../errors";
 import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
 import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
-import { TEAMS_DEFAULT_LIMIT, defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
-import { DEFAULT_POLL_SCHEDULE } from "./settings";
+import { defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
+import { settingDefault } from "./settings";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -26,32 +26,44 @@ export interface TeamsChannelConfig {
   readonly rateLimit?: RateLimit;
 }
 
+export interface GraphConfig {
+  readonly endpoint: string;
+  readonly tenantId?: string;
+  readonly maxRetries: number;
+  readonly timeoutInMs: number;
+}
+
+export interface IdentityConfig {
+  readonly clientId?: string;
+}
+
+export interface StateConfig {
+  readonly connection: StorageConnection;
+  readonly tableName: string;
+  readonly retentionInMs: number;
+}
+
+export interface AlertingConfig {
+  readonly onStatuses: ReadonlySet<RestoreSessionStatus>;
+  readonly baselineSince?: Date;
+  readonly stuckAfterInMs?: number;
+  readonly repeatAfterInMs?: number;
+}
+
+export interface ChannelsConfig {
+  readonly email?: EmailChannelConfig;
+  readonly teams?: TeamsChannelConfig;
+  readonly outboxDir?: string;
+  readonly maxAttempts: number;
+}
+
 export interface Config {
   readonly pollSchedule: string;
-  readonly graph: {
-    readonly endpoint: string;
-    readonly tenantId?: string;
-    readonly maxRetries: number;
-    readonly timeoutInMs: number;
-  };
-  readonly identity: { readonly clientId?: string };
-  readonly state: {
-    readonly connection: StorageConnection;
-    readonly tableName: string;
-    readonly retentionInMs: number;
-  };
-  readonly alerting: {
-    readonly onStatuses: ReadonlySet<RestoreSessionStatus>;
-    readonly baselineSince?: Date;
-    readonly stuckAfterInMs?: number;
-    readonly repeatAfterInMs?: number;
-  };
-  readonly channels: {
-    readonly email?: EmailChannelConfig;
-    readonly teams?: TeamsChannelConfig;
-    readonly outboxDir?: string;
-    readonly maxAttempts: number;
-  };
+  readonly graph: GraphConfig;
+  readonly identity: IdentityConfig;
+  readonly state: StateConfig;
+  readonly alerting: AlertingConfig;
+  readonly channels: ChannelsConfig;
   readonly health: { readonly alertAfterRuns: number };
 }
 
@@ -62,19 +74,99 @@ export interface LoadConfigOptions {
 
 const DAY_IN_MS = 24 * 60 * 60 * 1000;
 
-/** Reads and validates every setting once. Throws ConfigError naming the setting and what is wrong. */
+/**
+ * Reads and validates every setting once. Throws ConfigError naming the setting and what is wrong.
+ * Each section has its own reader, so that a command needs only the settings it uses (the CLI's
+ * `status` reads the state section; `grant-graph-permission` only the Graph one).
+ */
 export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
-  const read = (name: string): string | undefined => {
+  return {
+    pollSchedule: settingReader(env).required("POLL_SCHEDULE"),
+    graph: readGraphConfig(env),
+    identity: readIdentityConfig(env),
+    state: readStateConfig(env),
+    alerting: readAlertingConfig(env),
+    channels: readChannelsConfig(env, options),
+    health: { alertAfterRuns: settingReader(env).integer("HEALTH_ALERT_AFTER", 1, 1000) },
+  };
+}
+
+/** A setting's value (trimmed; empty counts as unset), or the registry's default. */
+interface SettingReader {
+  (name: string): string | undefined;
+  /** A setting the registry gives a default, so it always has a value. */
+  required(name: string): string;
+  integer(name: string, min: number, max: number): number;
+}
+
+function settingReader(env: Env): SettingReader {
+  const raw = (name: string): string | undefined => {
     const value = env[name]?.trim();
     return value === undefined || value === "" ? undefined : value;
   };
+  const read = ((name: string) => raw(name) ?? settingDefault(name)) as SettingReader;
+  read.required = (name) => {
+    const value = read(name);
+    if (value === undefined) throw new ConfigError(name, "is required");
+    return value;
+  };
+  read.integer = (name, min, max) => {
+    const value = read.required(name);
+    if (!/^\d+$/.test(value)) throw new ConfigError(name, `${describeValue(value)} is not a whole number`);
+    const number = Number(value);
+    if (number < min || number > max) throw new ConfigError(name, `must be between ${min} and ${max}`);
+    return number;
+  };
+  return read;
+}
 
-  const graphEndpoint = parseHttpsUrl("GRAPH_ENDPOINT", read("GRAPH_ENDPOINT") ?? "https://graph.microsoft.com");
-  const tenantId = read("GRAPH_TENANT_ID");
+export function readGraphConfig(env: Env): GraphConfig {
+  const read = settingReader(env);
+  const endpoint = parseHttpsUrl("GRAPH_ENDPOINT", read.required("GRAPH_ENDPOINT"));
+  const tenantId = readTenantSetting(env);
+  return {
+    endpoint: endpoint.origin + endpoint.pathname.replace(/\/+$/, ""),
+    ...(tenantId !== undefined && { tenantId }),
+    maxRetries: read.integer("GRAPH_MAX_RETRIES", 0, 20),
+    timeoutInMs: read.integer("GRAPH_TIMEOUT_SECONDS", 1, 600) * 1000,
+  };
+}
+
+/** GRAPH_TENANT_ID, the tenant's state partition when set (else the tid claim of the Graph token). */
+export function readTenantSetting(env: Env): string | undefined {
+  const tenantId = settingReader(env)("GRAPH_TENANT_ID");
   if (tenantId !== undefined && !/^[A-Za-z0-9._-]{1,128}$/.test(tenantId)) {
     throw new ConfigError("GRAPH_TENANT_ID", "must be a tenant id (letters, digits, '.', '_' or '-')");
   }
+  return tenantId;
+}
 
+export function readIdentityConfig(env: Env): IdentityConfig {
+  return optionalProp("clientId", settingReader(env)("AZURE_CLIENT_ID"));
+}
+
+export function readStateConfig(env: Env): StateConfig {
+  const read = settingReader(env);
+  return {
+    connection: readStorageConnection(env, read),
+    tableName: parseTableName(read.required("STATE_TABLE")),
+    retentionInMs: read.integer("STATE_RETENTION_DAYS", 1, 3650) * DAY_IN_MS,
+  };
+}
+
+export function readAlertingConfig(env: Env): AlertingConfig {
+  const read = settingReader(env);
+  const baselineSince = read("ALERT_BASELINE_SINCE");
+  return {
+    onStatuses: parseStatuses(read.required("ALERT_ON_STATUSES")),
+    ...(baselineSince !== undefined && { baselineSince: parseIsoTime("ALERT_BASELINE_SINCE", baselineSince) }),
+    ...optionalProp("stuckAfterInMs", parseDuration("ALERT_STUCK_AFTER", read.required("ALERT_STUCK_AFTER"))),
+    ...optionalProp("repeatAfterInMs", parseDuration("ALERT_REPEAT_AFTER", read.required("ALERT_REPEAT_AFTER"))),
+  };
+}
+
+export function readChannelsConfig(env: Env, options: LoadConfigOptions = {}): ChannelsConfig {
+  const read = settingReader(env);
   const email = readEmailChannel(read);
   const teamsUrl = read("TEAMS_WEBHOOK_URL");
   const extraHosts = splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS"));
@@ -83,7 +175,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       ? undefined
       : {
           webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)),
-          rateLimit: readRateLimit(read, "TEAMS_RATE_LIMIT", TEAMS_DEFAULT_LIMIT),
+          rateLimit: wrap("TEAMS_RATE_LIMIT", () => parseRateLimit(read.required("TEAMS_RATE_LIMIT"))),
         };
   const outboxDir = read("ALERT_OUTBOX_DIR");
   if ((options.requireChannel ?? true) && !email && !teams && !outboxDir) {
@@ -92,35 +184,11 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       "no alert channel is configured: set ACS_ENDPOINT (or ACS_CONNECTION_STRING) with ALERT_EMAIL_FROM and ALERT_EMAIL_TO, and/or TEAMS_WEBHOOK_URL",
     );
   }
-
-  const baselineSinceRaw = read("ALERT_BASELINE_SINCE");
   return {
-    pollSchedule: read("POLL_SCHEDULE") ?? DEFAULT_POLL_SCHEDULE,
-    graph: {
-      endpoint: graphEndpoint.origin + graphEndpoint.pathname.replace(/\/+$/, ""),
-      ...(tenantId !== undefined && { tenantId }),
-      maxRetries: parseInteger("GRAPH_MAX_RETRIES", read("GRAPH_MAX_RETRIES"), 4, 0, 20),
-      timeoutInMs: parseInteger("GRAPH_TIMEOUT_SECONDS", read("GRAPH_TIMEOUT_SECONDS"), 30, 1, 600) * 1000,
-    },
-    identity: optionalProp("clientId", read("AZURE_CLIENT_ID")),
-    state: {
-      connection: readStorageConnection(env, read),
-      tableName: parseTableName(read("STATE_TABLE") ?? "restorewatch"),
-      retentionInMs: parseInteger("STATE_RETENTION_DAYS", read("STATE_RETENTION_DAYS"), 400, 1, 3650) * DAY_IN_MS,
-    },
-    alerting: {
-      onStatuses: parseStatuses(read("ALERT_ON_STATUSES") ?? "failed,completedWithError"),
-      ...(baselineSinceRaw !== undefined && { baselineSince: parseIsoTime("ALERT_BASELINE_SINCE", baselineSinceRaw) }),
-      ...optionalProp("stuckAfterInMs", parseDuration("ALERT_STUCK_AFTER", read("ALERT_STUCK_AFTER") ?? "24h")),
-      ...optionalProp("repeatAfterInMs", parseDuration("ALERT_REPEAT_AFTER", read("ALERT_REPEAT_AFTER") ?? "off")),
-    },
-    channels: {
-      ...(email && { email }),
-      ...(teams && { teams }),
-      ...(outboxDir !== undefined && { outboxDir }),
-      maxAttempts: parseInteger("DELIVERY_MAX_ATTEMPTS", read("DELIVERY_MAX_ATTEMPTS"), 10, 1, 1000),
-    },
-    health: { alertAfterRuns: parseInteger("HEALTH_ALERT_AFTER", read("HEALTH_ALERT_AFTER"), 3, 1, 1000) },
+    ...(email && { email }),
+    ...(teams && { teams }),
+    ...(outboxDir !== undefined && { outboxDir }),
+    maxAttempts: read.integer("DELIVERY_MAX_ATTEMPTS", 1, 1000),
   };
 }
 
@@ -132,16 +200,12 @@ function wrap<T>(setting: string, parse: () => T): T {
   try {
     return parse();
   } catch (error) {
+    if (error instanceof ConfigError) throw error;
     throw new ConfigError(setting, error instanceof Error ? error.message : String(error));
   }
 }
 
-function readRateLimit(read: (name: string) => string | undefined, setting: string, fallback: RateLimit): RateLimit {
-  const value = read(setting);
-  return value === undefined ? fallback : wrap(setting, () => parseRateLimit(value));
-}
-
-function readEmailChannel(read: (name: string) => string | undefined): EmailChannelConfig | undefined {
+function readEmailChannel(read: SettingReader): EmailChannelConfig | undefined {
   const endpoint = read("ACS_ENDPOINT");
   const connectionString = read("ACS_CONNECTION_STRING");
   const from = read("ALERT_EMAIL_FROM");
@@ -157,14 +221,15 @@ function readEmailChannel(read: (name: string) => string | undefined): EmailChan
   if (from === undefined) throw new ConfigError("ALERT_EMAIL_FROM", "is required when email is configured");
   if (!isEmailAddress(from)) throw new ConfigError("ALERT_EMAIL_FROM", "is not an email address");
   if (to.length === 0) throw new ConfigError("ALERT_EMAIL_TO", "is required when email is configured");
-  const bad = to.find((address) => !isEmailAddress(address));
-  if (bad !== undefined) throw new ConfigError("ALERT_EMAIL_TO", `'${bad}' is not an email address`);
+  const bad = to.findIndex((address) => !isEmailAddress(address));
+  if (bad >= 0) throw new ConfigError("ALERT_EMAIL_TO", `item ${bad + 1} of ${to.length} is not an email address`);
+  const rateLimit = read("ALERT_EMAIL_RATE_LIMIT");
   return {
     ...(endpoint !== undefined && { endpoint }),
     ...(connectionString !== undefined && { connectionString }),
     from,
     to,
-    rateLimit: readRateLimit(read, "ALERT_EMAIL_RATE_LIMIT", defaultEmailRateLimit(from)),
+    rateLimit: rateLimit === undefined ? defaultEmailRateLimit(from) : wrap("ALERT_EMAIL_RATE_LIMIT", () => parseRateLimit(rateLimit)),
   };
 }
 
@@ -176,9 +241,8 @@ function isEmailAddress(value: string): boolean {
  * Functions convention: a connection named N is either the setting N (a connection string) or the
  * settings N__tableServiceUri (+ N__credential, N__clientId) for an identity-based connection.
  */
-function readStorageConnection(env: Env, read: (name: string) => string | undefined): StorageConnection {
-  const names = read("STATE_STORAGE") !== undefined || read("STATE_STORAGE__tableServiceUri") !== undefined ? ["STATE_STORAGE"] : ["AzureWebJobsStorage"];
-  const name = names[0] as string;
+function readStorageConnection(env: Env, read: SettingReader): StorageConnection {
+  const name = read("STATE_STORAGE") !== undefined || read("STATE_STORAGE__tableServiceUri") !== undefined ? "STATE_STORAGE" : "AzureWebJobsStorage";
   const connectionString = read(name);
   if (connectionString !== undefined) {
     if (connectionString !== "UseDevelopmentStorage=true" && !/(^|;)\s*(AccountName|TableEndpoint)\s*=/i.test(connectionString)) {
@@ -208,7 +272,7 @@ function parseUrl(setting: string, raw: string): URL {
   try {
     return new URL(raw);
   } catch {
-    throw new ConfigError(setting, `'${raw}' is not a URL`);
+    throw new ConfigError(setting, "is not a URL");
   }
 }
 
@@ -222,17 +286,9 @@ function parseHttpsUrl(setting: string, raw: string): URL {
 function parseTableName(raw: string): string {
   // Azure Table names: 3-63 alphanumerics, starting with a letter.
   if (!/^[A-Za-z][A-Za-z0-9]{2,62}$/.test(raw)) {
-    throw new ConfigError("STATE_TABLE", `'${raw}' is not a valid table name (3-63 letters or digits, starting with a letter)`);
+    throw new ConfigError("STATE_TABLE", `${describeValue(raw)} is not a valid table name (3-63 letters or digits, starting with a letter)`);
   }
   return raw;
-}
-
-function parseInteger(setting: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw)) throw new ConfigError(setting, `'${raw}' is not a whole number`);
-  const value = Number(raw);
-  if (value < min || value > max) throw new ConfigError(setting, `must be between ${min} and ${max}`);
-  return value;
 }
 
 function parseStatuses(raw: string): ReadonlySet<RestoreSessionStatus> {
@@ -241,14 +297,14 @@ function parseStatuses(raw: string): ReadonlySet<RestoreSessionStatus> {
   if (statuses.length === 0) throw new ConfigError("ALERT_ON_STATUSES", "must list at least one status");
   const unknown = statuses.find((s) => !known.has(s));
   if (unknown !== undefined) {
-    throw new ConfigError("ALERT_ON_STATUSES", `'${unknown}' is not a restore session status (one of ${RESTORE_SESSION_STATUSES.join(", ")})`);
+    throw new ConfigError("ALERT_ON_STATUSES", `${describeValue(unknown)} is not a restore session status (one of ${RESTORE_SESSION_STATUSES.join(", ")})`);
   }
   return new Set(statuses as RestoreSessionStatus[]);
 }
 
 function parseIsoTime(setting: string, raw: string): Date {
   const time = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(raw) ? new Date(raw) : new Date(NaN);
-  if (Number.isNaN(time.getTime())) throw new ConfigError(setting, `'${raw}' is not an ISO 8601 time such as 2026-11-01T00:00:00Z`);
+  if (Number.isNaN(time.getTime())) throw new ConfigError(setting, `${describeValue(raw)} is not an ISO 8601 time such as 2026-11-01T00:00:00Z`);
   return time;
 }
 
@@ -259,8 +315,17 @@ export function parseDuration(setting: string, raw: string): number | undefined 
   if (raw === "off" || raw === "0") return undefined;
   const match = /^(\d+)\s*([smhd])$/.exec(raw);
   const unit = match?.[2];
-  if (!match || unit === undefined) throw new ConfigError(setting, `'${raw}' is not a duration such as 30m, 24h or 2d (or 'off')`);
+  if (!match || unit === undefined) throw new ConfigError(setting, `${describeValue(raw)} is not a duration such as 30m, 24h or 2d (or 'off')`);
   return Number(match[1]) * (DURATION_UNITS_IN_MS[unit] as number);
+}
+
+/**
+ * How an error shows a value the operator set. A setting can hold a key, a signature or a SAS when it
+ * was pasted in the wrong place, and configuration errors reach the logs (Application Insights in
+ * Azure): only a short token that cannot be one is quoted; anything else is described, not shown.
+ */
+export function describeValue(value: string): string {
+  return /^[A-Za-z][\w .:+-]{0,23}$/.test(value) && !/[A-Za-z0-9+/]{20,}/.test(value) ? `'${value}'` : `the value (${value.length} characters, not shown)`;
 }
 
 function splitList(raw: string | undefined): string[] {

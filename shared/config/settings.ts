@@ -5,8 +5,14 @@
 export interface SettingDoc {
   readonly name: string;
   readonly meaning: string;
-  /** Default as the operator would write it; undefined when the setting is optional with no default. */
+  /**
+   * Default as the operator would write it; undefined when the setting is optional with no default.
+   * loadConfig applies it (this registry is the only place defaults are stated), unless
+   * `derivedDefault` says the code derives the default from other settings.
+   */
   readonly defaultValue?: string;
+  /** The default shown is a description (e.g. "by domain"): the code computes the value. */
+  readonly derivedDefault?: boolean;
   readonly example: string;
   /** Secret values are never logged; infra must pass them as Key Vault references. */
   readonly secret?: boolean;
@@ -39,7 +45,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: "ACS_CONNECTION_STRING", meaning: "ACS connection string (local or legacy use; prefer ACS_ENDPOINT).", example: "endpoint=https://...;accesskey=...", secret: true },
   { name: "ALERT_EMAIL_FROM", meaning: "Sender address on a domain linked to the ACS resource.", example: "DoNotReply@xxxxxxxx.azurecomm.net" },
   { name: "ALERT_EMAIL_TO", meaning: "Comma-separated recipients (more than 50 are split across messages).", example: "backup-admins@contoso.com" },
-  { name: "ALERT_EMAIL_RATE_LIMIT", meaning: "Emails allowed per window across runs (`count/duration`, comma-separated, or `off`). Default by the sender's domain: ACS allows an Azure-managed domain (`*.azurecomm.net`) 5/1m,10/1h and a custom domain 30/1m,100/1h per subscription. Alerts over the limit wait for the next run.", defaultValue: "by domain", example: "5/1m,10/1h" },
+  { name: "ALERT_EMAIL_RATE_LIMIT", meaning: "Emails allowed per window across runs (`count/duration`, comma-separated, or `off`). Default by the sender's domain: ACS allows an Azure-managed domain (`*.azurecomm.net`) 5/1m,10/1h and a custom domain 30/1m,100/1h per subscription. Alerts over the limit wait for the next run.", defaultValue: "by domain", derivedDefault: true, example: "5/1m,10/1h" },
   { name: "TEAMS_WEBHOOK_URL", meaning: "Teams Workflows webhook URL. A secret: in Azure a Key Vault reference; logs show its host only.", example: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/teams-webhook-url/)", secret: true },
   { name: "TEAMS_WEBHOOK_ALLOWED_HOSTS", meaning: "Extra comma-separated hosts accepted for TEAMS_WEBHOOK_URL (self-hosted relays, tests).", example: "relay.contoso.com" },
   { name: "TEAMS_RATE_LIMIT", meaning: "Teams posts allowed per window across runs (`count/duration`, comma-separated, or `off`). Workflows publish no limit; the default is the documented connector limit.", defaultValue: "4/1s,60/30s,100/1h,1800/1d", example: "30/1h" },
@@ -49,3 +55,12 @@ export const SETTINGS: readonly SettingDoc[] = [
 ];
 
 export const SETTING_NAMES: ReadonlySet<string> = new Set(SETTINGS.map((s) => s.name));
+
+const DEFAULTS: ReadonlyMap<string, string> = new Map(
+  SETTINGS.filter((s) => s.defaultValue !== undefined && !s.derivedDefault).map((s) => [s.name, s.defaultValue as string]),
+);
+
+/** The registry's default of a setting, for loadConfig; undefined when it has none (or derives it). */
+export function settingDefault(name: string): string | undefined {
+  return DEFAULTS.get(name);
+}

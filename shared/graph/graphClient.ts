@@ -140,6 +140,22 @@ function toGraphRequestError(error: unknown, url: string): GraphRequestError {
   return new GraphRequestError(`Graph request failed for ${path}: ${errorMessage(error)}`, undefined, undefined, url, { cause: error });
 }
 
+/**
+ * The tenant a credential signs in to: the `tid` claim of its Graph token. Where GRAPH_TENANT_ID is not
+ * set, that tenant is the state partition.
+ */
+export async function tenantOfCredential(credential: TokenCredential): Promise<string> {
+  let token;
+  try {
+    token = await credential.getToken(GRAPH_SCOPE);
+  } catch (error) {
+    throw new GraphRequestError(`could not get a token for Microsoft Graph to learn the tenant id (or set GRAPH_TENANT_ID): ${errorMessage(error)}`, undefined, "CredentialUnavailable", GRAPH_SCOPE, { cause: error });
+  }
+  const tenantId = token ? readTenantClaim(token.token) : undefined;
+  if (!tenantId) throw new GraphRequestError("the Graph token has no 'tid' claim; set GRAPH_TENANT_ID", undefined, "NoTenant", GRAPH_SCOPE);
+  return tenantId;
+}
+
 /** The `tid` claim of a JWT access token, read without verification (we hold the token, we only need the tenant). */
 export function readTenantClaim(token: string): string | undefined {
   const payload = token.split(".")[1];

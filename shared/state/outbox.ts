@@ -32,6 +32,20 @@ export class Outbox {
   }
 
   /**
+   * Sends a dead-lettered (or retrying) alert again on the next run: every channel that has not
+   * delivered it starts over with no attempts counted. Returns what happened; "changed" when another
+   * run updated the record meanwhile (try again).
+   */
+  async requeue(alertId: string): Promise<"requeued" | "notFound" | "changed"> {
+    const stored = await this.get(alertId);
+    if (!stored) return "notFound";
+    const requeued = Object.fromEntries(
+      Object.entries(stored.deliveries).map(([name, d]) => [name, d.state === "deadLettered" || d.state === "retrying" ? { state: "pending" as const, attempts: 0, ...(d.lastError && { lastError: d.lastError }) } : d]),
+    );
+    return (await this.updateDeliveries(stored, requeued)) ? "requeued" : "changed";
+  }
+
+  /**
    * Writes new delivery states (merge, ETag-conditional). Returns false when another run updated the
    * record first; the caller leaves it for the next run rather than overwrite that run's outcome.
    */

@@ -58,6 +58,21 @@ export class StateStore {
   }
 
   /**
+   * Acknowledges a session's current failure: no more reminders for it (detect clears the mark when
+   * the status changes). False when restorewatch has no record of the session.
+   */
+  async acknowledge(sessionId: string, at: Date): Promise<boolean> {
+    this.counters.pointOperations++;
+    try {
+      await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + sessionId, acknowledgedAt: at.toISOString() }, "Merge");
+      return true;
+    } catch (error) {
+      if (isRestError(error, 404)) return false;
+      throw error;
+    }
+  }
+
+  /**
    * Writes each change with its alerts in one transaction (ETag-conditional update, or insert for a
    * new session; alert rows are inserts with deterministic keys). Groups are packed into transactions
    * of up to 100 operations. A transaction that conflicts with another run is split, and only the

@@ -59,8 +59,9 @@ describe("deploy package", () => {
     const result = JSON.parse(line?.slice("[host] invocation result ".length) ?? "null") as { ok: boolean; errorStack?: string };
     expect(result.ok).toBe(false);
     expect(result.errorStack).toMatch(/^ConfigError: /);
-    // The frame that threw names shared/config/config.ts and a line, and the function by its own name.
-    expect(result.errorStack?.split("\n")[1]).toMatch(/^ {4}at loadConfig \(restorewatch:\/\/\/shared\/config\/config\.ts:\d+:\d+\)$/);
+    // The frame that threw names shared/config/config.ts and a line; the caller is loadConfig, by its own name.
+    expect(result.errorStack?.split("\n")[1]).toMatch(/^ {4}at .+ \(restorewatch:\/\/\/shared\/config\/config\.ts:\d+:\d+\)$/);
+    expect(result.errorStack).toMatch(/\n {4}at loadConfig \(restorewatch:\/\/\/shared\/config\/config\.ts:\d+:\d+\)\n/);
     expect(result.errorStack).not.toMatch(/app\.js/);
   }, 60_000);
 });

@@ -1,0 +1,33 @@
+import { readGraphConfig } from "../../config/config";
+import { createGraphApi } from "../../graph/graphClient";
+import { createOperatorCredential } from "../../identity";
+import type { CliCommand } from "../command";
+import { EXIT, UsageError } from "../exitCodes";
+import { grantGraphPermission } from "../grantGraphPermission";
+
+export const grantGraphPermissionCommand: CliCommand = {
+  name: "grant-graph-permission",
+  usage: "grant-graph-permission --principal-id <objectId>",
+  summary: "grant the identity BackupRestore-Restore.Read.All (run as an admin)",
+  help: `Grants Microsoft Graph's application permission BackupRestore-Restore.Read.All to the service principal
+with this object id (the managed identity's principal id: azd output MANAGED_IDENTITY_PRINCIPAL_ID).
+Does nothing when the grant exists. Run it once, as a Privileged Role Administrator.
+
+  --principal-id <objectId>   the principal (object) id, not the client id
+
+Signs in as you: AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET when set, else the Azure CLI
+(az login), the Azure Developer CLI or Azure PowerShell. Needs no other setting; GRAPH_ENDPOINT only
+in a national cloud.`,
+  options: { "principal-id": { type: "string" } },
+  async run({ values }, io) {
+    const principalId = values["principal-id"];
+    if (typeof principalId !== "string") throw new UsageError(`--principal-id is required (usage: restorewatch ${grantGraphPermissionCommand.usage})`);
+    const graphConfig = readGraphConfig(io.env);
+    // The operator's own credential (az login, a pipeline's service principal), not the app's identity.
+    const credential = io.credential ?? createOperatorCredential();
+    const graph = createGraphApi({ endpoint: graphConfig.endpoint, credential, maxRetries: graphConfig.maxRetries, timeoutInMs: graphConfig.timeoutInMs, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
+    const result = await grantGraphPermission({ principalId, graph, log: io.out });
+    io.out(result.assigned ? `assigned (assignment ${result.assignmentId})` : `already assigned (assignment ${result.assignmentId}); nothing to do`);
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,33 @@
+import { createChannels } from "../../channels/createChannels";
+import { loadConfig } from "../../config/config";
+import { createAppCredential } from "../../identity";
+import { createPollDeps } from "../../pipeline/createPollDeps";
+import { formatSummary, runPoll } from "../../pipeline/poll";
+import { cliLogger, type CliCommand } from "../command";
+import { EXIT } from "../exitCodes";
+
+export const pollCommand: CliCommand = {
+  name: "poll",
+  usage: "poll [--once] [--dry-run] [--json]",
+  summary: "run one poll with the function's settings",
+  help: `Runs one poll exactly as the timer function does: lists the restore sessions, records what changed
+and delivers the alerts.
+
+  --once      one poll (the only mode; accepted for scripts)
+  --dry-run   write nothing, send nothing: print the alerts that would be recorded
+  --json      print the run's summary as JSON
+
+Settings: all of the function's (see the README's settings table); --dry-run needs no alert channel.`,
+  options: { once: { type: "boolean" }, "dry-run": { type: "boolean" }, json: { type: "boolean" } },
+  async run({ values }, io) {
+    const dryRun = values["dry-run"] === true;
+    const config = loadConfig(io.env, { requireChannel: !dryRun });
+    const credential = io.credential ?? createAppCredential(config.identity.clientId);
+    const log = cliLogger(io);
+    const channels = dryRun ? [] : createChannels(config.channels, credential, log);
+    const deps = createPollDeps({ config, log, channels, credential, ...(io.now && { now: io.now }) });
+    const summary = await runPoll(deps, { dryRun });
+    io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    return EXIT.ok;
+  },
+};

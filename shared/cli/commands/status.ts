@@ -1,0 +1,38 @@
+import { Outbox } from "../../state/outbox";
+import { RunMetaStore } from "../../state/runMeta";
+import type { CliCommand } from "../command";
+import { EXIT } from "../exitCodes";
+import { openState } from "../stateAccess";
+
+export const statusCommand: CliCommand = {
+  name: "status",
+  usage: "status [--json]",
+  summary: "last runs, pending and dead-lettered alerts",
+  help: `Shows the tenant's last run and last success, consecutive failed runs, and every alert not yet
+delivered on all channels (retrying or dead-lettered), with its attempts and last error.
+
+  --json   print it as JSON
+
+Settings: the state storage (AzureWebJobsStorage or STATE_STORAGE, STATE_TABLE), AZURE_CLIENT_ID for
+identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in).`,
+  options: { json: { type: "boolean" } },
+  async run({ values }, io) {
+    const { table, tenantId, counters } = await openState(io);
+    const { meta } = await new RunMetaStore(table, tenantId, counters).read();
+    const alerts = await new Outbox(table, tenantId, counters).listAll();
+    const open = alerts.filter((s) => Object.values(s.deliveries).some((d) => d.state !== "delivered" && d.state !== "silenced"));
+    if (values["json"]) {
+      io.out(JSON.stringify({ tenantId, meta, alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })) }, null, 2));
+      return EXIT.ok;
+    }
+    io.out(`tenant ${tenantId}: last run ${meta.lastRunAt ?? "never"}, last success ${meta.lastSuccessAt ?? "never"}, consecutive failures ${meta.consecutiveFailures}${meta.lastError ? ` (last error: ${meta.lastError})` : ""}`);
+    io.out(`${alerts.length} alert record(s); ${open.length} not delivered everywhere:`);
+    for (const stored of open) {
+      const channels = Object.entries(stored.deliveries)
+        .map(([name, d]) => `${name}=${d.state}${d.attempts ? `(${d.attempts} attempts${d.nextAttemptAt ? `, next ${d.nextAttemptAt}` : ""}${d.lastError ? `, ${d.lastError}` : ""})` : ""}`)
+        .join(" ");
+      io.out(`  ${stored.alert.id}  recorded ${stored.alert.recordedAt}  ${channels}`);
+    }
+    return EXIT.ok;
+  },
+};

@@ -1,0 +1,28 @@
+import type { TableClient } from "@azure/data-tables";
+import { readIdentityConfig, readStateConfig, readTenantSetting } from "../config/config";
+import { tenantOfCredential } from "../graph/graphClient";
+import { createAppCredential } from "../identity";
+import { createStateTableClient, ensureTable, newTableCounters, type TableTrafficCounters } from "../state/tableClient";
+import type { CliIo } from "./command";
+
+export interface StateAccess {
+  readonly table: TableClient;
+  readonly tenantId: string;
+  readonly counters: TableTrafficCounters;
+}
+
+/**
+ * The state table of the tenant, for the commands that read or change state (status, retry, ack,
+ * silence): the state storage settings, AZURE_CLIENT_ID when the storage is identity-based, and the
+ * tenant (GRAPH_TENANT_ID, else the tid of the app's Graph token). Nothing else is read.
+ */
+export async function openState(io: CliIo): Promise<StateAccess> {
+  const state = readStateConfig(io.env);
+  const identity = readIdentityConfig(io.env);
+  const configuredTenant = readTenantSetting(io.env);
+  const credential = io.credential ?? createAppCredential(identity.clientId);
+  const table = createStateTableClient(state.connection, state.tableName, () => credential);
+  await ensureTable(table);
+  const tenantId = configuredTenant ?? (await tenantOfCredential(credential));
+  return { table, tenantId, counters: newTableCounters() };
+}
