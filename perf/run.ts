@@ -1,10 +1,8 @@
-import { execFileSync, spawnSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { gzipSync } from "node:zlib";
 import { GraphEmulator } from "../test/emulators/graphEmulator";
 import { ManagedIdentityEndpoint } from "../test/emulators/managedIdentityEndpoint";
 import { bulkTenant } from "../test/emulators/simulatedTenant";
@@ -13,6 +11,7 @@ import { AZURITE_ACCOUNT, AZURITE_KEY, startAzuriteTable, type AzuriteTable } fr
 import { ensureTestTls } from "../test/support/tls";
 import { startLatencyProxy } from "./latencyProxy";
 import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type MeasuredRun } from "./pollProcess";
+import { measureStartup, renderStartup } from "./startup";
 
 /**
  * `npm run bench`: the cost of a run as the tenant grows, restorewatch against a naive design, beside
@@ -56,17 +55,23 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { "build-dir": { type: "string" }, sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" } } });
+  const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" }, "startup-only": { type: "boolean" } } });
   const sizes = (values.sizes ?? "1000,10000,100000").split(",").map(Number);
   const runs = Number(values.runs ?? 3);
   // At 100,000 sessions Azurite takes minutes a run (see the doc), so fewer runs there by default.
   const largeRuns = Number(values["large-runs"] ?? Math.min(runs, 2));
   const latency = Number(values.latency ?? 50);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file] [--build-dir dist]");
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file] [--startup-only]");
   if (!(INSTANCE_MEMORY_MB > 0)) throw new Error("cannot read the default instanceMemoryMB from infra/main.bicep");
   const outFile = values.out ?? path.join(ROOT, "docs/benchmarks.md");
-  // The build output whose start-up and package size are measured (npm run bench builds dist/).
-  const buildDir = path.resolve(ROOT, values["build-dir"] ?? "dist");
+  if (values["startup-only"]) {
+    // Minutes instead of hours: only the deploy package's section of an existing document is rewritten.
+    const startup = renderStartup(await measureStartup(path.join(ROOT, ".bench/startup")));
+    console.log(startup);
+    writeFileSync(outFile, replaceSection(readFileSync(outFile, "utf8"), STARTUP_HEADING, `${startup}\n`));
+    console.log(`rewrote "${STARTUP_HEADING}" in ${path.relative(ROOT, outFile)}`);
+    return;
+  }
   const started = new Date();
   const polls = compileMeasuredPolls("bench");
   const tls = await ensureTestTls(path.join(ROOT, ".local/test-tls"));
@@ -74,9 +79,9 @@ async function main(): Promise<void> {
   const sections: string[] = [];
   const baselines: string[] = [];
   const memory: Memory[] = [];
-  const startup = measureStartup(buildDir);
-  const pkg = measurePackage(buildDir);
-  const write = (): void => writeFileSync(outFile, renderDoc(started, sizes, runs, largeRuns, latency, baselines, sections, memory, startup.text, pkg.text));
+  // The deploy package, built here from the current sources, and its start-up on this Node (22).
+  const startup = renderStartup(await measureStartup(path.join(ROOT, ".bench/startup")));
+  const write = (): void => writeFileSync(outFile, renderDoc(started, sizes, runs, largeRuns, latency, baselines, sections, memory, startup));
   try {
     for (const sessions of sizes) {
       memory.push(await runSize(polls, sessions, sessions >= LARGE ? largeRuns : runs, latency, tls.certPath, azurite, (text) => {
@@ -91,8 +96,7 @@ async function main(): Promise<void> {
   } finally {
     await azurite.stop();
   }
-  console.log(startup.text);
-  console.log(pkg.text);
+  console.log(startup);
   write();
   console.log(`written to ${path.relative(ROOT, outFile)} (${Math.round((Date.now() - started.getTime()) / 1000)} s)`);
 }
@@ -245,48 +249,17 @@ function explainOurs(row: Row): string {
   );
 }
 
-function measureStartup(buildDir: string): { text: string } {
-  const entry = path.join(buildDir, "functions/pollRestoreSessions.js");
-  if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench does)`);
-  const times: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const out = execFileSync(process.execPath, ["-e", `const t=process.hrtime.bigint();require(${JSON.stringify(entry)});console.log(Number(process.hrtime.bigint()-t)/1e6)`], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
-    times.push(Number(out.trim().split("\n").at(-1)));
-  }
-  return { text: `Start-up (cold-start proxy): importing ${path.relative(ROOT, entry)} in a fresh Node process takes ${median(times).toFixed(0)} ms median (${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms over 7 processes). Not bundled.` };
+const STARTUP_HEADING = "## Start-up and package";
+
+/** The document with the section under `heading` (up to the next `## ` heading) replaced by `body`. */
+function replaceSection(doc: string, heading: string, body: string): string {
+  const start = doc.indexOf(`${heading}\n`);
+  if (start < 0) throw new Error(`no "${heading}" section to rewrite`);
+  const next = doc.indexOf("\n## ", start + heading.length);
+  return `${doc.slice(0, start)}${heading}\n\n${body}${next < 0 ? "" : doc.slice(next)}`;
 }
 
-function measurePackage(buildDir: string): { text: string } {
-  const listed = spawnSync("npm", ["ls", "--omit=dev", "--all", "--parseable"], { cwd: ROOT, encoding: "utf8" }).stdout.split("\n").filter((line) => line.includes(`${path.sep}node_modules${path.sep}`));
-  const dirs = [...new Set(listed)];
-  let bytes = 0;
-  let gz = 0;
-  let files = 0;
-  const add = (file: string): void => {
-    const data = readFileSync(file);
-    bytes += data.length;
-    gz += gzipSync(data).length;
-    files++;
-  };
-  const walk = (dir: string, skipNodeModules: boolean): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        if (skipNodeModules && entry.name === "node_modules") continue;
-        walk(full, skipNodeModules);
-      } else if (entry.isFile()) add(full);
-    }
-  };
-  for (const dir of dirs) if (statSync(dir, { throwIfNoEntry: false })?.isDirectory()) walk(dir, true);
-  walk(buildDir, false);
-  add(path.join(ROOT, "host.json"));
-  add(path.join(ROOT, "package.json"));
-  return {
-    text: `Deployment package (${path.relative(ROOT, buildDir)}/, host.json, package.json and the ${dirs.length} production packages of node_modules): ${files.toLocaleString("en")} files, ${(bytes / 1048576).toFixed(1)} MB, about ${(gz / 1048576).toFixed(1)} MB compressed.`,
-  };
-}
-
-function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: number, latency: number, baselines: string[], sections: string[], memory: Memory[], startup: string, pkg: string): string {
+function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: number, latency: number, baselines: string[], sections: string[], memory: Memory[], startup: string): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const mb = (bytes: number) => Math.round(bytes / 1048576);
   const inFlightShare = CHANGING.reduce<number>((sum, share) => sum + share, 0) * 2; // a run per share, with and without latency
@@ -323,11 +296,9 @@ restorewatch's peak RSS, against the target of ${MEMORY_TARGET_MB} MB for a run 
 |---|---|---|---|
 ${memoryRows.join("\n")}
 
-## Start-up and package
+${STARTUP_HEADING}
 
 ${startup}
-
-${pkg}
 `;
 }
 

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { FieldError, isObject, optionalCount, optionalObject, optionalString, optionalTime, type JsonObject } from "./jsonFields";
 
 /** restoreSessionStatus members we understand (v1.0 CSDL); `unknownFutureValue` is deliberately absent. */
 export const RESTORE_SESSION_STATUSES = ["draft", "activating", "active", "completedWithError", "completed", "failed"] as const;
@@ -62,31 +62,42 @@ export type ParsedSession =
   | { readonly ok: false; readonly id: string | undefined; readonly reason: string };
 
 /**
- * Ids become Table Storage row keys, which may not hold '/', '\', '#', '?' or control characters;
+ * Ids become Table Storage row keys, which may not hold '/', '\\', '#', '?' or control characters;
  * real ids are GUIDs, so anything else is treated as malformed.
  */
-const sessionId = z.string().regex(/^[A-Za-z0-9._:-]{1,200}$/, "id is not a restore session id");
-const isoTime = z.string().refine((value) => !Number.isNaN(Date.parse(value)), "is not an ISO time");
-const count = z.number().int().nonnegative();
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 
-const identity = z.object({ displayName: z.string().nullish(), id: z.string().nullish() }).passthrough().nullish();
-const identitySet = z.object({ user: identity, application: identity }).passthrough().nullish();
-const publicError = z.object({ code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish();
-
-const sessionSchema = z
-  .object({
-    "@odata.type": z.string().nullish(),
-    id: sessionId,
-    status: z.string().nullish(),
-    restoreJobType: z.string().nullish(),
-    createdBy: identitySet,
-    createdDateTime: isoTime.nullish(),
-    completedDateTime: isoTime.nullish(),
-    lastModifiedDateTime: isoTime.nullish(),
-    restoreSessionArtifactCount: z.object({ total: count, completed: count, inProgress: count, failed: count }).passthrough().nullish(),
-    error: publicError,
-  })
-  .passthrough();
+/** The fields of a restore session restorewatch reads, type-checked (a field of the wrong type throws FieldError). */
+function readSessionFields(raw: JsonObject) {
+  const id = raw["id"];
+  if (typeof id !== "string") throw new FieldError("id", `expected a string, got ${id === null ? "null" : typeof id}`);
+  if (!SESSION_ID.test(id)) throw new FieldError("id", "id is not a restore session id");
+  const createdBy = optionalObject(raw, "createdBy");
+  const identity = (key: string) => {
+    const value = createdBy && optionalObject(createdBy, key, "createdBy");
+    return value && { displayName: optionalString(value, "displayName", `createdBy.${key}`), id: optionalString(value, "id", `createdBy.${key}`) };
+  };
+  const counts = optionalObject(raw, "restoreSessionArtifactCount");
+  const count = (key: string): number => {
+    const value = counts && optionalCount(counts, key, "restoreSessionArtifactCount");
+    if (value === undefined) throw new FieldError(`restoreSessionArtifactCount.${key}`, "is missing");
+    return value;
+  };
+  const error = optionalObject(raw, "error");
+  return {
+    id,
+    odataType: optionalString(raw, "@odata.type"),
+    status: optionalString(raw, "status"),
+    restoreJobType: optionalString(raw, "restoreJobType"),
+    user: identity("user"),
+    application: identity("application"),
+    createdDateTime: optionalTime(raw, "createdDateTime"),
+    completedDateTime: optionalTime(raw, "completedDateTime"),
+    lastModifiedDateTime: optionalTime(raw, "lastModifiedDateTime"),
+    counts: counts && { total: count("total"), completed: count("completed"), inProgress: count("inProgress"), failed: count("failed") },
+    error: error && { code: optionalString(error, "code", "error"), message: optionalString(error, "message", "error") },
+  };
+}
 
 /**
  * Longest free text kept from a session. Graph does not bound these; an alert record stores the
@@ -105,15 +116,16 @@ export function boundText(value: string, max: number): string {
 
 /** Validates one item of GET /solutions/backupRestore/restoreSessions. Never throws. */
 export function parseRestoreSession(item: unknown): ParsedSession {
-  const rawId = typeof item === "object" && item !== null && typeof (item as { id?: unknown }).id === "string" ? (item as { id: string }).id : undefined;
-  const result = sessionSchema.safeParse(item);
-  if (!result.success) {
-    const issue = result.error.issues[0];
-    const where = issue && issue.path.length > 0 ? `${issue.path.join(".")}: ` : "";
-    return { ok: false, id: rawId, reason: `malformed session (${where}${issue?.message ?? "invalid"})` };
+  const rawId = isObject(item) && typeof item["id"] === "string" ? item["id"] : undefined;
+  if (!isObject(item)) return { ok: false, id: undefined, reason: `malformed session (expected an object, got ${item === null ? "null" : Array.isArray(item) ? "array" : typeof item})` };
+  let raw: ReturnType<typeof readSessionFields>;
+  try {
+    raw = readSessionFields(item);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    return { ok: false, id: rawId, reason: `malformed session (${error.message})` };
   }
-  const raw = result.data;
-  const odataType = raw["@odata.type"];
+  const odataType = raw.odataType;
   const workload = odataType ? ODATA_TYPE_TO_WORKLOAD.get(odataType.toLowerCase()) : undefined;
   if (workload === undefined) {
     return { ok: false, id: raw.id, reason: `unknown @odata.type '${odataType ?? "(missing)"}'` };
@@ -122,10 +134,10 @@ export function parseRestoreSession(item: unknown): ParsedSession {
   if (!status || !(RESTORE_SESSION_STATUSES as readonly string[]).includes(status)) {
     return { ok: false, id: raw.id, reason: `unknown status '${status ?? "(missing)"}'` };
   }
-  const creator = raw.createdBy?.user?.displayName ?? raw.createdBy?.application?.displayName ?? raw.createdBy?.user?.id ?? undefined;
+  const creator = raw.user?.displayName ?? raw.application?.displayName ?? raw.user?.id;
   const createdBy = creator && boundText(creator, MAX_SESSION_TEXT_CHARS.name);
   const restoreJobType = raw.restoreJobType && boundText(raw.restoreJobType, MAX_SESSION_TEXT_CHARS.code);
-  const counts = raw.restoreSessionArtifactCount;
+  const counts = raw.counts;
   const code = raw.error?.code && boundText(raw.error.code, MAX_SESSION_TEXT_CHARS.code);
   const message = raw.error?.message && boundText(raw.error.message, MAX_SESSION_TEXT_CHARS.message);
   const error = code || message ? { ...(code && { code }), ...(message && { message }) } : undefined;

@@ -1,8 +1,8 @@
-import { z } from "zod";
 import type { FailedArtifact, FailureDetail } from "../alerts/alert";
 import { GraphRequestError, errorMessage } from "../errors";
 import { MAX_DETAIL_JSON_CHARS } from "../state/entities";
 import type { GraphApi } from "./graphClient";
+import { FieldError, isObject, optionalObject, optionalString } from "./jsonFields";
 import { MAX_SESSION_TEXT_CHARS, WORKLOADS, boundText, parseRestoreSession, type RestoreSession } from "./restoreSession";
 
 export const RESTORE_SESSIONS_PATH = "/solutions/backupRestore/restoreSessions";
@@ -13,7 +13,13 @@ export interface SessionPage {
   readonly skipped: readonly { readonly id: string | undefined; readonly reason: string }[];
 }
 
-const collectionPage = z.object({ value: z.array(z.unknown()), "@odata.nextLink": z.string().min(1).nullish() }).passthrough();
+/** `{"value": [...], "@odata.nextLink"?: "..."}`, or undefined when the body is not a collection page. */
+function readCollectionPage(body: unknown): { readonly value: readonly unknown[]; readonly nextLink?: string } | undefined {
+  if (!isObject(body) || !Array.isArray(body["value"])) return undefined;
+  const nextLink = body["@odata.nextLink"];
+  if (nextLink === undefined || nextLink === null) return { value: body["value"] };
+  return typeof nextLink === "string" && nextLink !== "" ? { value: body["value"], nextLink } : undefined;
+}
 
 /** Every page of a Graph collection, following @odata.nextLink as given. A malformed page fails the listing. */
 export async function* listPages(api: GraphApi, path: string): AsyncGenerator<readonly unknown[]> {
@@ -23,12 +29,12 @@ export async function* listPages(api: GraphApi, path: string): AsyncGenerator<re
     if (seen.has(next)) throw new GraphRequestError(`Graph returned the same nextLink twice for ${path}; stopping to avoid a loop`, undefined, "PagingLoop", next);
     seen.add(next);
     const body = await api.get(next);
-    const page = collectionPage.safeParse(body);
-    if (!page.success) {
+    const page = readCollectionPage(body);
+    if (!page) {
       throw new GraphRequestError(`Graph returned a malformed page for ${path} (expected {"value": [...]})`, undefined, "MalformedPage", next);
     }
-    yield page.data.value;
-    next = page.data["@odata.nextLink"] ?? undefined;
+    yield page.value;
+    next = page.nextLink;
   }
 }
 
@@ -46,18 +52,35 @@ export async function* listRestoreSessions(api: GraphApi): AsyncGenerator<Sessio
   }
 }
 
-const artifactSchema = z
-  .object({
-    id: z.string().min(1),
-    status: z.string().nullish(),
-    destinationType: z.string().nullish(),
-    error: z.object({ code: z.string().nullish(), message: z.string().nullish() }).passthrough().nullish(),
-    restorePoint: z.object({ protectionDateTime: z.string().nullish() }).passthrough().nullish(),
-    restoredFolderName: z.string().nullish(),
-    restoredSiteName: z.string().nullish(),
-    restoredSiteWebUrl: z.string().nullish(),
-  })
-  .passthrough();
+/** The fields of a restore artifact restorewatch reads; throws FieldError on a field of the wrong type. */
+function readArtifact(raw: unknown) {
+  if (!isObject(raw)) throw new FieldError("(item)", "expected an object");
+  const id = optionalString(raw, "id");
+  if (id === undefined || id === "") throw new FieldError("id", "is missing");
+  const error = optionalObject(raw, "error");
+  const restorePoint = optionalObject(raw, "restorePoint");
+  return {
+    id,
+    status: optionalString(raw, "status"),
+    destinationType: optionalString(raw, "destinationType"),
+    error: error && { code: optionalString(error, "code", "error"), message: optionalString(error, "message", "error") },
+    restorePoint: restorePoint && { protectionDateTime: optionalString(restorePoint, "protectionDateTime", "restorePoint") },
+    restoredFolderName: optionalString(raw, "restoredFolderName"),
+    restoredSiteName: optionalString(raw, "restoredSiteName"),
+    restoredSiteWebUrl: optionalString(raw, "restoredSiteWebUrl"),
+  };
+}
+
+type RawArtifact = ReturnType<typeof readArtifact>;
+
+function tryReadArtifact(raw: unknown): RawArtifact | undefined {
+  try {
+    return readArtifact(raw);
+  } catch (error) {
+    if (error instanceof FieldError) return undefined;
+    throw error;
+  }
+}
 
 /** Longest error message kept per artifact; Graph's are a sentence, anything longer is noise. */
 const MAX_MESSAGE_CHARS = 2000;
@@ -75,9 +98,9 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession)
   try {
     for await (const items of listPages(api, path)) {
       for (const item of items) {
-        const parsed = artifactSchema.safeParse(item);
-        if (!parsed.success || parsed.data.status !== "failed") continue;
-        const artifact = toFailedArtifact(parsed.data);
+        const parsed = tryReadArtifact(item);
+        if (!parsed || parsed.status !== "failed") continue;
+        const artifact = toFailedArtifact(parsed);
         const size = JSON.stringify(artifact).length + 1;
         if (jsonChars + size > MAX_DETAIL_JSON_CHARS) {
           omittedCount++;
@@ -94,7 +117,7 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession)
   return { available: true, failedArtifacts, omittedCount };
 }
 
-function toFailedArtifact(raw: z.infer<typeof artifactSchema>): FailedArtifact {
+function toFailedArtifact(raw: RawArtifact): FailedArtifact {
   const name = raw.restoredFolderName ?? raw.restoredSiteName ?? undefined;
   const message = raw.error?.message ?? undefined;
   return {

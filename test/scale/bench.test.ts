@@ -1,4 +1,4 @@
-import { execFile, execFileSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -12,20 +12,16 @@ import { afterAll, beforeAll, expect, it } from "vitest";
  */
 const ROOT = path.resolve(__dirname, "../..");
 const SESSIONS = 300;
-const BUILD_DIR = path.join(ROOT, ".bench/bench-test-dist");
 let dir: string;
 
 beforeAll(() => {
   dir = mkdtempSync(path.join(os.tmpdir(), "rw-bench-"));
-  // The bench measures importing the build output, as `npm run bench` builds it first; built apart
-  // from dist/, which other tests build and load at the same time.
-  execFileSync(process.execPath, [require.resolve("typescript/bin/tsc"), "-p", path.join(ROOT, "tsconfig.build.json"), "--outDir", BUILD_DIR], { cwd: ROOT });
-}, 120_000);
+});
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 it(`the bench at ${SESSIONS} sessions: every case measured for both designs, restorewatch at the floor plus the named handful`, async () => {
   const out = path.join(dir, "bench.md");
-  await promisify(execFile)(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "perf/run.ts"), "--sizes", String(SESSIONS), "--runs", "1", "--latency", "5", "--out", out, "--build-dir", BUILD_DIR], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
+  await promisify(execFile)(process.execPath, ["--require", "tsx/cjs", path.join(ROOT, "perf/run.ts"), "--sizes", String(SESSIONS), "--runs", "1", "--latency", "5", "--out", out], { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 });
   const doc = readFileSync(out, "utf8");
 
   const cases = doc.split("\n### ").slice(1);
@@ -48,6 +44,9 @@ it(`the bench at ${SESSIONS} sessions: every case measured for both designs, res
   }
   expect(doc).toMatch(new RegExp(`\\| ${SESSIONS} \\| restorewatch \\| \\d+ \\| \\d+ \\| 3 \\(floor 3\\) \\|`));
   expect(doc).toMatch(new RegExp(`\\| ${SESSIONS} \\| \\d+ \\| \\d+ \\| yes \\|`));
-  expect(doc).toMatch(/importing \.bench\/bench-test-dist\/functions\/pollRestoreSessions\.js in a fresh Node process takes \d+ ms median/);
-  expect(doc).toMatch(/Deployment package .*: [\d,]+ files, [\d.]+ MB/);
+  // The deploy package's figures: its files and size, and its start-up on Node 22.
+  expect(doc).toMatch(/Deploy package \(`npm run package`\): 5 files, [\d.]+ MB \(zip [\d.]+ MB\)/);
+  expect(doc).toMatch(/Start-up on Node v22\.[\d.]+/);
+  expect(doc).toMatch(/\*\*Importing the deployed entry\*\* \(`index\.js`.*\): \d+ ms median/);
+  expect(doc).toMatch(/\*\*The first invocation's runtime\*\* .*: \d+ ms median/);
 }, 300_000);
