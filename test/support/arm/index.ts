@@ -5,7 +5,13 @@
  * (`.local/infra/main.json`, see loadCompiledTemplate), so a test can run the deploy package with
  * the app settings the deployment would set, pointing only the endpoints at local stand-ins.
  *
- * Entry point: DeploymentScope.root(template, { parameters, platform }).
+ * Entry points (all take the template and `{ parameters, platform }`):
+ * - siteAppSettings: the function app's app settings, as strings.
+ * - functionAppSite: its evaluated Microsoft.Web/sites resource (e.g. functionAppConfig.runtime).
+ * - deploymentOutputs: the main template's outputs.
+ * - deployedKeyVaults: the Key Vault secrets the template writes, as stand-in vaults for
+ *   ../keyVaultReferences.ts.
+ * - DeploymentScope: the evaluator itself, for tests that inspect other resources.
  *
  * What it evaluates: parameters (given values, else defaults; type, allowedValues, min/max value
  * and length checked), variables, Bicep modules (nested deployments with an inline template and
@@ -34,5 +40,6 @@
 export { DeploymentScope, type EvaluationOptions } from "./deployment";
 export { isExpression, parseExpression, type ExpressionNode } from "./expression";
 export { standInPlatform, type PlatformStandIn } from "./platform";
+export { deployedKeyVaults, deploymentOutputs, functionAppSite, siteAppSettings } from "./site";
 export { loadCompiledTemplate, type ArmOutput, type ArmParameter, type ArmResource, type ArmTemplate } from "./template";
 export { ArmTemplateError, type ArmObject, type ArmValue } from "./values";
