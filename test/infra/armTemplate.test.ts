@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SETTINGS } from "../../shared/config/settings";
+import { DeploymentScope, isExpression, loadCompiledTemplate, parseExpression, standInPlatform, type ArmResource, type ExpressionNode } from "../support/arm";
 
 /**
  * Checks the ARM template compiled from infra/main.bicep by `bash scripts/check-infra.sh` (the real
@@ -10,7 +11,6 @@ import { SETTINGS } from "../../shared/config/settings";
  */
 
 const root = path.resolve(__dirname, "../..");
-const COMPILED = path.join(root, ".local/infra/main.json");
 
 /** Settings the code knows that infra deliberately leaves unset. */
 const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
@@ -55,184 +55,29 @@ const EXPECTED_ROLES: Readonly<Record<string, { name: string; scopeType: string 
 };
 
 // ---------------------------------------------------------------------------------------------
-// The compiled template
+// The compiled template, through the shared evaluator (test/support/arm)
 // ---------------------------------------------------------------------------------------------
 
-interface ArmParameter {
-  type: string;
-  defaultValue?: unknown;
-  metadata?: { appSetting?: string; description?: string };
-}
-
-interface ArmResource {
-  type: string;
-  name: string;
-  scope?: string;
-  condition?: string;
-  properties?: Record<string, unknown> & { template?: ArmTemplate; parameters?: Record<string, { value: unknown }> };
-  [key: string]: unknown;
-}
-
-interface ArmTemplate {
-  parameters?: Record<string, ArmParameter>;
-  variables?: Record<string, unknown>;
-  resources: ArmResource[];
-}
-
-/** Where an expression is evaluated: a template, and for a module the deployment that passes its parameters. */
-interface Scope {
-  readonly template: ArmTemplate;
-  readonly parent?: { readonly scope: Scope; readonly deployment: ArmResource };
-}
-
-function loadCompiledTemplate(): { template: ArmTemplate; text: string } {
-  if (!existsSync(COMPILED)) {
-    throw new Error(`${path.relative(root, COMPILED)} is missing: run 'bash scripts/check-infra.sh' first (it compiles infra/main.bicep with the Bicep CLI)`);
-  }
-  const builtAt = statSync(COMPILED).mtimeMs;
-  const stale = listBicepFiles(path.join(root, "infra")).filter((file) => statSync(file).mtimeMs > builtAt);
-  if (stale.length > 0) {
-    throw new Error(`${path.relative(root, COMPILED)} is older than ${stale.map((f) => path.relative(root, f)).join(", ")}: run 'bash scripts/check-infra.sh' again`);
-  }
-  const text = readFileSync(COMPILED, "utf8");
-  return { template: JSON.parse(text) as ArmTemplate, text };
-}
-
-function listBicepFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return listBicepFiles(full);
-    return entry.name.endsWith(".bicep") ? [full] : [];
-  });
-}
-
-/** Every resource in the template and its modules, with the scope its expressions are evaluated in. */
-function allResources(scope: Scope): { resource: ArmResource; scope: Scope }[] {
+/** Every resource in the template and its modules, with the deployment its expressions are evaluated in. */
+function allResources(scope: DeploymentScope): { resource: ArmResource; scope: DeploymentScope }[] {
   return scope.template.resources.flatMap((resource) => {
-    const nested = resource.type === "Microsoft.Resources/deployments" ? resource.properties?.template : undefined;
-    return [{ resource, scope }, ...(nested ? allResources({ template: nested, parent: { scope, deployment: resource } }) : [])];
+    const nested = resource.type === "Microsoft.Resources/deployments" ? scope.nested(resource) : undefined;
+    return [{ resource, scope }, ...(nested ? allResources(nested) : [])];
   });
 }
 
-function moduleScope(rootScope: Scope, deploymentName: string): Scope {
-  const deployment = rootScope.template.resources.find((r) => r.type === "Microsoft.Resources/deployments" && r.name === deploymentName);
-  const template = deployment?.properties?.template;
-  if (!deployment || !template) throw new Error(`main.bicep has no module deployment named '${deploymentName}'`);
-  return { template, parent: { scope: rootScope, deployment } };
-}
-
-function resourceOfType(scope: Scope, type: string): ArmResource {
+function resourceOfType(scope: DeploymentScope, type: string): ArmResource {
   const found = scope.template.resources.filter((r) => r.type === type);
   expect(found, `one ${type}`).toHaveLength(1);
   return found[0] as ArmResource;
 }
 
 // ---------------------------------------------------------------------------------------------
-// ARM template expressions: just enough of the language to read app settings and role ids
+// Where each app setting comes from: its source text, and whether only one branch of an if() sets it
 // ---------------------------------------------------------------------------------------------
 
-type Node =
-  | { kind: "string"; value: string; text: string }
-  | { kind: "number"; value: number; text: string }
-  | { kind: "call"; name: string; args: Node[]; text: string }
-  | { kind: "member"; target: Node; name: string; text: string }
-  | { kind: "index"; target: Node; index: Node; text: string };
-
-function isExpression(value: unknown): value is string {
-  return typeof value === "string" && value.startsWith("[") && !value.startsWith("[[") && value.endsWith("]");
-}
-
-function parseExpression(expression: string): Node {
-  const source = expression.slice(1, -1);
-  let pos = 0;
-  const skip = (): void => {
-    while (pos < source.length && /\s/.test(source[pos] as string)) pos += 1;
-  };
-  const fail = (what: string): never => {
-    throw new Error(`cannot parse ARM expression at ${pos} (${what}): ${expression}`);
-  };
-  const expect = (char: string): void => {
-    skip();
-    if (source[pos] !== char) fail(`expected '${char}'`);
-    pos += 1;
-  };
-  const primary = (): Node => {
-    skip();
-    const start = pos;
-    const char = source[pos];
-    if (char === "'") {
-      let value = "";
-      pos += 1;
-      for (;;) {
-        if (pos >= source.length) fail("unterminated string");
-        if (source[pos] === "'") {
-          if (source[pos + 1] === "'") {
-            value += "'";
-            pos += 2;
-            continue;
-          }
-          pos += 1;
-          break;
-        }
-        value += source[pos];
-        pos += 1;
-      }
-      return { kind: "string", value, text: source.slice(start, pos) };
-    }
-    const number = /^-?\d+/.exec(source.slice(pos));
-    if (number) {
-      pos += number[0].length;
-      return { kind: "number", value: Number(number[0]), text: number[0] };
-    }
-    const name = /^[A-Za-z_][\w]*/.exec(source.slice(pos));
-    if (!name) return fail("expected a value");
-    pos += name[0].length;
-    expect("(");
-    const args: Node[] = [];
-    skip();
-    if (source[pos] === ")") pos += 1;
-    else {
-      for (;;) {
-        args.push(postfix());
-        skip();
-        if (source[pos] === ",") {
-          pos += 1;
-          continue;
-        }
-        expect(")");
-        break;
-      }
-    }
-    return { kind: "call", name: name[0], args, text: source.slice(start, pos) };
-  };
-  const postfix = (): Node => {
-    skip();
-    const start = pos;
-    let node = primary();
-    for (;;) {
-      skip();
-      if (source[pos] === ".") {
-        pos += 1;
-        const member = /^[A-Za-z_$][\w$]*/.exec(source.slice(pos));
-        if (!member) return fail("expected a property name");
-        pos += member[0].length;
-        node = { kind: "member", target: node, name: member[0], text: source.slice(start, pos) };
-      } else if (source[pos] === "[") {
-        pos += 1;
-        const index = postfix();
-        expect("]");
-        node = { kind: "index", target: node, index, text: source.slice(start, pos) };
-      } else return node;
-    }
-  };
-  const node = postfix();
-  skip();
-  if (pos !== source.length) fail("trailing text");
-  return node;
-}
-
 /** The JSON value an expression of the form variables('x') / parameters('x') stands for, in its scope. */
-function resolveReference(node: Node, scope: Scope): { value: unknown; scope: Scope } | undefined {
+function resolveReference(node: ExpressionNode, scope: DeploymentScope): { value: unknown; scope: DeploymentScope } | undefined {
   if (node.kind !== "call" || node.args.length !== 1 || node.args[0]?.kind !== "string") return undefined;
   const name = node.args[0].value;
   if (node.name === "variables") {
@@ -252,21 +97,6 @@ function resolveReference(node: Node, scope: Scope): { value: unknown; scope: Sc
   return undefined;
 }
 
-/** A string a role definition id or similar resolves to, through variables, parameters and defaults. */
-function resolveString(value: unknown, scope: Scope): string {
-  if (!isExpression(value)) {
-    if (typeof value !== "string") throw new Error(`not a string: ${JSON.stringify(value)}`);
-    return value;
-  }
-  const resolveNode = (node: Node, at: Scope): string => {
-    if (node.kind === "string") return node.value;
-    const reference = resolveReference(node, at);
-    if (reference) return resolveString(reference.value, reference.scope);
-    throw new Error(`cannot resolve ${node.text} to a constant`);
-  };
-  return resolveNode(parseExpression(value), scope);
-}
-
 interface SettingEntry {
   /** The value as written in the template (an expression's source, or the JSON value). */
   readonly text: string;
@@ -275,7 +105,7 @@ interface SettingEntry {
 }
 
 /** Every key an app-settings object can have, however it is composed (union, if, createObject, variables, parameters). */
-function collectSettings(value: unknown, scope: Scope, conditional = false, into = new Map<string, SettingEntry>()): Map<string, SettingEntry> {
+function collectSettings(value: unknown, scope: DeploymentScope, conditional = false, into = new Map<string, SettingEntry>()): Map<string, SettingEntry> {
   const add = (key: string, text: string): void => {
     if (into.has(key)) throw new Error(`app setting ${key} is set twice`);
     into.set(key, { text, conditional });
@@ -290,7 +120,7 @@ function collectSettings(value: unknown, scope: Scope, conditional = false, into
   return into;
 }
 
-function collectNode(node: Node, scope: Scope, conditional: boolean, into: Map<string, SettingEntry>): void {
+function collectNode(node: ExpressionNode, scope: DeploymentScope, conditional: boolean, into: Map<string, SettingEntry>): void {
   const reference = resolveReference(node, scope);
   if (reference) {
     collectSettings(reference.value, reference.scope, conditional, into);
@@ -326,8 +156,8 @@ function collectNode(node: Node, scope: Scope, conditional: boolean, into: Map<s
 
 describe("infra/main.bicep compiled to ARM", () => {
   const { template, text } = loadCompiledTemplate();
-  const main: Scope = { template };
-  const app = moduleScope(main, "function-app");
+  const main = DeploymentScope.root(template, { platform: standInPlatform() });
+  const app = main.module("function-app");
   const settingsResource = app.template.resources.find((r) => r.type === "Microsoft.Web/sites/config" && r.name.includes("'appsettings'"));
   if (!settingsResource) throw new Error("the function-app module has no Microsoft.Web/sites/config 'appsettings' resource");
   const settings = collectSettings(settingsResource.properties, app);
@@ -382,7 +212,7 @@ describe("infra/main.bicep compiled to ARM", () => {
 
     it("the App Insights connection string carries no usable key: local auth is disabled", () => {
       expect(settings.get("APPLICATIONINSIGHTS_CONNECTION_STRING")?.text).toContain("outputs.connectionString");
-      const insights = resourceOfType(moduleScope(main, "monitoring"), "Microsoft.Insights/components");
+      const insights = resourceOfType(main.module("monitoring"), "Microsoft.Insights/components");
       expect(insights.properties?.["DisableLocalAuth"]).toBe(true);
     });
 
@@ -435,7 +265,7 @@ describe("infra/main.bicep compiled to ARM", () => {
         const scopeType = scopeNode?.kind === "call" && scopeNode.args[0]?.kind === "string" ? scopeNode.args[0].value : "";
         const definition = parseExpression(String(resource.properties?.["roleDefinitionId"]));
         expect(definition.kind === "call" && definition.name === "subscriptionResourceId" && definition.args[0]?.kind === "string" && definition.args[0].value === "Microsoft.Authorization/roleDefinitions").toBe(true);
-        const roleId = definition.kind === "call" ? resolveString(`[${definition.args[1]?.text ?? ""}]`, scope) : "";
+        const roleId = definition.kind === "call" ? scope.evaluateString(`[${definition.args[1]?.text ?? ""}]`, "a role definition id") : "";
         return { role: EXPECTED_ROLES[roleId]?.name ?? roleId, scopeType };
       });
       expect(found.sort((a, b) => a.role.localeCompare(b.role))).toEqual(
@@ -481,7 +311,7 @@ describe("infra/main.bicep compiled to ARM", () => {
   });
 
   describe("resources", () => {
-    it("a Flex Consumption plan and a Linux Node 22 app, HTTPS only, TLS 1.2, FTP and basic auth off, running as the user-assigned identity", () => {
+    it("a Flex Consumption plan and a Linux ExpressionNode 22 app, HTTPS only, TLS 1.2, FTP and basic auth off, running as the user-assigned identity", () => {
       const plan = resourceOfType(app, "Microsoft.Web/serverfarms");
       expect(plan["sku"]).toEqual({ name: "FC1", tier: "FlexConsumption" });
       expect(plan.properties?.["reserved"]).toBe(true);
@@ -502,17 +332,17 @@ describe("infra/main.bicep compiled to ARM", () => {
     });
 
     it("storage without shared keys or public blob access, TLS 1.2", () => {
-      const storage = resourceOfType(moduleScope(main, "storage"), "Microsoft.Storage/storageAccounts");
+      const storage = resourceOfType(main.module("storage"), "Microsoft.Storage/storageAccounts");
       expect(storage.properties).toMatchObject({ allowSharedKeyAccess: false, allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2", supportsHttpsTrafficOnly: true });
     });
 
     it("Key Vault in RBAC mode with soft delete and purge protection", () => {
-      const vault = resourceOfType(moduleScope(main, "key-vault"), "Microsoft.KeyVault/vaults");
+      const vault = resourceOfType(main.module("key-vault"), "Microsoft.KeyVault/vaults");
       expect(vault.properties).toMatchObject({ enableRbacAuthorization: true, enableSoftDelete: true, enablePurgeProtection: true });
     });
 
     it("ACS with an Azure-managed domain linked, and no access keys", () => {
-      const acs = moduleScope(main, "communication");
+      const acs = main.module("communication");
       const domain = resourceOfType(acs, "Microsoft.Communication/emailServices/domains");
       expect(domain.name).toContain("'AzureManagedDomain'");
       expect(domain.properties).toMatchObject({ domainManagement: "AzureManaged" });
@@ -522,7 +352,7 @@ describe("infra/main.bicep compiled to ARM", () => {
     });
 
     it("an Azure Monitor log alert on failed runs of the timer function, scoped to Application Insights, emailing the recipients", () => {
-      const alerting = moduleScope(main, "failed-run-alert");
+      const alerting = main.module("failed-run-alert");
       const rule = resourceOfType(alerting, "Microsoft.Insights/scheduledQueryRules");
       const props = rule.properties as Record<string, unknown> & { criteria: { allOf: Record<string, unknown>[] }; scopes: string[] };
       expect(props.scopes).toEqual(["[parameters('appInsightsId')]"]);
