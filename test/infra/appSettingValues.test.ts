@@ -45,6 +45,7 @@ const ALWAYS: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: APP_INSIGHTS,
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${IDENTITY.clientId};Authorization=AAD`,
   AZURE_CLIENT_ID: IDENTITY.clientId,
+  NODE_OPTIONS: "--enable-source-maps",
   POLL_SCHEDULE: "0 */5 * * * *",
   ALERT_ON_STATUSES: "failed,completedWithError",
   ALERT_STUCK_AFTER: "24h",
