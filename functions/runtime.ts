@@ -1,6 +1,7 @@
 import type { InvocationContext } from "@azure/functions";
 import { createChannels } from "../shared/channels/createChannels";
 import { loadConfig } from "../shared/config/config";
+import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
 import { errorMessage } from "../shared/errors";
 import { createAppCredential } from "../shared/identity";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
@@ -30,7 +31,8 @@ export async function runScheduledPoll(context: InvocationContext): Promise<void
     if (!deps) {
       const config = loadConfig(process.env);
       const credential = createAppCredential(config.identity.clientId);
-      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config.channels, credential, instanceLog) });
+      const emulatorOrigins = readEmulatorOrigins(process.env);
+      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config.channels, credential, instanceLog), emulatorOrigins });
     }
     const summary = await runPoll(deps);
     context.log(formatSummary(summary));

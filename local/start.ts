@@ -84,6 +84,7 @@ async function main(): Promise<number> {
       AzureWebJobsStorage: parts.azurite.connectionString,
       POLL_SCHEDULE: "0 */5 * * * *",
       GRAPH_ENDPOINT: parts.graph.url,
+      RESTOREWATCH_EMULATOR_ORIGINS: parts.graph.url,
       AZURE_CLIENT_ID: clientId,
       IDENTITY_ENDPOINT: parts.identity.endpoint,
       IDENTITY_HEADER: parts.identity.secret,

@@ -1,5 +1,6 @@
 import { createChannels } from "../shared/channels/createChannels";
 import { loadConfig } from "../shared/config/config";
+import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
 import { errorMessage } from "../shared/errors";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
 import type { Logger } from "../shared/pipeline/logger";
@@ -14,7 +15,7 @@ import { runPoll } from "../shared/pipeline/poll";
 async function main(): Promise<void> {
   const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };
   const config = loadConfig(process.env, { requireChannel: false });
-  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config.channels, undefined, quiet) });
+  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config.channels, undefined, quiet), emulatorOrigins: readEmulatorOrigins(process.env) });
   const started = process.hrtime.bigint();
   // Listing and comparing only (no writes): what a run holds in memory before it records anything.
   const summary = await runPoll(deps, { dryRun: process.env["BENCH_DRY_RUN"] === "1" });

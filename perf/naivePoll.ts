@@ -1,5 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import { loadConfig } from "../shared/config/config";
+import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
 import { errorMessage } from "../shared/errors";
 import { createGraphApi } from "../shared/graph/graphClient";
 import { fetchFailureDetail, listRestoreSessions } from "../shared/graph/restoreSource";
@@ -24,7 +25,7 @@ async function main(): Promise<void> {
   const config = loadConfig(process.env, { requireChannel: false });
   if (config.state.connection.kind !== "connectionString") throw new Error("the naive bench needs a connection string");
   const graphCounters: GraphTrafficCounters = { requests: 0, bytesRead: 0, throttled: 0 };
-  const graph = createGraphApi({ endpoint: config.graph.endpoint, credential: createAppCredential(config.identity.clientId), maxRetries: 4, timeoutInMs: 30_000, counters: graphCounters });
+  const graph = createGraphApi({ endpoint: config.graph.endpoint, emulatorOrigins: readEmulatorOrigins(process.env), credential: createAppCredential(config.identity.clientId), maxRetries: 4, timeoutInMs: 30_000, counters: graphCounters });
   const table = TableClient.fromConnectionString(config.state.connection.connectionString, config.state.tableName, { allowInsecureConnection: true });
   await table.createTable().catch((error: unknown) => {
     if (!isRestError(error, 409)) throw error;

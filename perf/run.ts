@@ -127,6 +127,7 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
       AzureWebJobsStorage: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=http://127.0.0.1:${latencyMs > 0 ? proxy.port : azurite.port}/${AZURITE_ACCOUNT};`,
       STATE_TABLE: table,
       GRAPH_ENDPOINT: graph.url,
+      RESTOREWATCH_EMULATOR_ORIGINS: graph.url,
       AZURE_CLIENT_ID: clientId,
       IDENTITY_ENDPOINT: identity.endpoint,
       IDENTITY_HEADER: identity.secret,

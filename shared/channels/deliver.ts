@@ -8,6 +8,7 @@ import type { Outbox } from "../state/outbox";
 import type { SendLogStore } from "../state/sendLog";
 import type { AlertChannel, ChannelDelivery, SendContext, SendOutcome } from "./channel";
 import { boundText } from "../graph/restoreSession";
+import { clampRetryAfter } from "../retryAfter";
 import { formatRateLimit, horizonOf, rateBudget } from "./rateLimit";
 
 export interface DeliveryOptions {
@@ -191,7 +192,8 @@ export function nextDelivery(previous: ChannelDelivery, received: SendOutcome, n
     case "retry": {
       if (attempts >= maxAttempts) return { state: "deadLettered", attempts, lastError: `gave up after ${attempts} attempts: ${outcome.error}` };
       const backoff = Math.min(FIRST_RETRY_DELAY_IN_MS * 2 ** (attempts - 1), MAX_RETRY_DELAY_IN_MS);
-      const delay = Math.max(backoff, outcome.retryAfterInMs ?? 0);
+      // The channel's wait, bounded again: an outcome may come from anywhere, and the time must stay valid.
+      const delay = Math.max(backoff, outcome.retryAfterInMs === undefined ? 0 : clampRetryAfter(outcome.retryAfterInMs));
       return { state: "retrying", attempts, nextAttemptAt: new Date(now.getTime() + delay).toISOString(), lastError: outcome.error };
     }
   }

@@ -8,7 +8,7 @@ import { renderEmail } from "../alerts/renderEmail";
 import type { EmailChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { parseRetryAfter } from "../retryAfter";
+import { retryAfterOfHeaders } from "../retryAfter";
 import { defaultEmailRateLimit, type RateLimit } from "./rateLimit";
 
 /** ACS takes at most 50 recipients per message. */
@@ -220,12 +220,7 @@ function classifyRestError(error: RestError): SendOutcome {
 
 function retryAfterOf(error: RestError): number | undefined {
   const headers = error.response?.headers;
-  if (!headers) return undefined;
-  for (const name of ["retry-after-ms", "x-ms-retry-after-ms"]) {
-    const value = Number(headers.get(name));
-    if (headers.get(name) !== undefined && Number.isFinite(value) && value >= 0) return value;
-  }
-  return parseRetryAfter(headers.get("retry-after"));
+  return headers && retryAfterOfHeaders((name) => headers.get(name));
 }
 
 function isAbortError(error: unknown): boolean {

@@ -4,7 +4,7 @@ import { renderTeamsMessage } from "../alerts/renderTeamsCard";
 import type { TeamsChannelConfig } from "../config/config";
 import { errorMessage } from "../errors";
 import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { parseRetryAfter } from "../retryAfter";
+import { retryAfterOfHeaders } from "../retryAfter";
 import { TEAMS_DEFAULT_LIMIT, type RateLimit } from "./rateLimit";
 import { redactWebhookUrl } from "./teamsWebhookUrl";
 
@@ -79,7 +79,7 @@ export class TeamsChannel implements AlertChannel {
     }
     const what = `HTTP ${status}${body ? `: ${this.excerpt(body)}` : ""}`;
     if (status === 429) {
-      const retryAfterInMs = parseRetryAfter(response.headers.get("retry-after"));
+      const retryAfterInMs = retryAfterOfHeaders((name) => response.headers.get(name));
       return { kind: "retry", error: what, ...(retryAfterInMs !== undefined && { retryAfterInMs }) };
     }
     if (status === 408 || status >= 500) return { kind: "retry", error: what };

@@ -9,6 +9,11 @@ export interface CliIo {
   readonly out: (line: string) => void;
   readonly err: (line: string) => void;
   readonly env: Env;
+  /**
+   * The process's own environment, without local.settings.json: the only place the emulator opt-in
+   * (RESTOREWATCH_EMULATOR_ORIGINS) is read from. Absent: none.
+   */
+  readonly processEnv?: Env;
   /** Injected in tests: used wherever a command would sign in (the app's identity or the operator's). */
   readonly credential?: TokenCredential;
   readonly now?: () => Date;

@@ -60,7 +60,7 @@ if (require.main === module) {
     console.error(`restorewatch: ${errorMessage(error)}`);
     process.exit(exitCodeFor(error));
   }
-  void runCli(process.argv.slice(2), { out: (line) => console.log(line), err: (line) => console.error(line), env }).then((code) => {
+  void runCli(process.argv.slice(2), { out: (line) => console.log(line), err: (line) => console.error(line), env, processEnv: process.env }).then((code) => {
     process.exitCode = code;
   });
 }

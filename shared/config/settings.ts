@@ -18,6 +18,8 @@ export interface SettingDoc {
   readonly secret?: boolean;
   /** Set by the platform (Functions host, infra), not by the operator. */
   readonly platform?: boolean;
+  /** Read from the process environment only, never from local.settings.json (so not in the example file). */
+  readonly processOnly?: boolean;
 }
 
 export const DEFAULT_POLL_SCHEDULE = "0 */5 * * * *";
@@ -51,6 +53,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   { name: "TEAMS_RATE_LIMIT", meaning: "Teams posts allowed per window across runs (`count/duration`, comma-separated, or `off`). Workflows publish no limit; the default is the documented connector limit.", defaultValue: "4/1s,60/30s,100/1h,1800/1d", example: "30/1h" },
   { name: "ALERT_OUTBOX_DIR", meaning: "Local/dev channel: write each alert as JSON and text into this folder.", example: ".local/outbox" },
   { name: "DELIVERY_MAX_ATTEMPTS", meaning: "Attempts per alert and channel before it is dead-lettered.", defaultValue: "10", example: "20" },
+  { name: "RESTOREWATCH_EMULATOR_ORIGINS", meaning: "Local development and tests only. Comma-separated https origins on this machine (127.0.0.1, localhost, [::1]) of emulators that may receive tokens; everywhere else a token goes only to Microsoft Graph of a national cloud and to Microsoft Entra ID. Read from the process environment, never from local.settings.json. Unset in Azure.", example: "https://127.0.0.1:8443", processOnly: true },
   { name: "HEALTH_ALERT_AFTER", meaning: "Consecutive failed runs after which restorewatch alerts that it cannot see your restore sessions.", defaultValue: "3", example: "5" },
 ];
 

@@ -4,11 +4,14 @@ import {
   GraphError,
   HTTPMessageHandler,
   type AuthenticationProvider,
+  type GraphRequest,
 } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/core-auth";
 import { GraphRequestError, errorMessage } from "../errors";
-import { RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
+import { graphTarget } from "./graphClouds";
+import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
 
+/** The global cloud's Graph scope (the tenant-of-credential look-up; clients use their cloud's). */
 export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 const API_VERSION = "v1.0";
 /**
@@ -18,27 +21,36 @@ const API_VERSION = "v1.0";
 const PREFER_HEADER = "include-unknown-enum-members";
 
 export interface GraphApiOptions {
-  /** GRAPH_ENDPOINT, e.g. https://graph.microsoft.com (no version). */
+  /** GRAPH_ENDPOINT, e.g. https://graph.microsoft.com (no version): Microsoft Graph of a national cloud, or a trusted emulator. */
   readonly endpoint: string;
+  /** Emulator origins the process environment trusts with tokens (readEmulatorOrigins); empty in Azure. */
+  readonly emulatorOrigins?: readonly string[];
   readonly credential: TokenCredential;
   readonly maxRetries: number;
   readonly timeoutInMs: number;
   readonly counters: GraphTrafficCounters;
   readonly baseDelayInMs?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+export interface GraphCallOptions {
+  /** The run's deadline: aborts the request in flight and any wait between retries. */
+  readonly abortSignal?: AbortSignal;
 }
 
 /** The few Graph calls restorewatch makes, over @microsoft/microsoft-graph-client. */
 export interface GraphApi {
   /** GET a path under /v1.0 (`/solutions/...`) or an @odata.nextLink (absolute, or relative with or without the version). */
-  get(pathOrLink: string): Promise<unknown>;
-  post(path: string, body: unknown): Promise<unknown>;
+  get(pathOrLink: string, options?: GraphCallOptions): Promise<unknown>;
+  post(path: string, body: unknown, options?: GraphCallOptions): Promise<unknown>;
   /** Tenant id (`tid` claim) of the last token used, once a request was made. */
   readonly tenantId: string | undefined;
 }
 
 export function createGraphApi(options: GraphApiOptions): GraphApi {
-  const endpoint = new URL(options.endpoint);
+  // Refuses, before any token is asked for, an endpoint that is neither Microsoft Graph nor a trusted emulator.
+  const target = graphTarget(options.endpoint, options.emulatorOrigins ?? []);
+  const endpoint = new URL(target.origin);
   let tenantId: string | undefined;
   // The SDK flattens errors thrown by the auth provider into a GraphError; keep ours to rethrow it intact.
   let lastCredentialError: GraphRequestError | undefined;
@@ -46,13 +58,13 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     async getAccessToken(): Promise<string> {
       let token;
       try {
-        token = await options.credential.getToken(GRAPH_SCOPE);
+        token = await options.credential.getToken(target.scope);
       } catch (error) {
-        lastCredentialError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", GRAPH_SCOPE, { cause: error });
+        lastCredentialError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", target.scope, { cause: error });
         throw lastCredentialError;
       }
       if (!token) {
-        lastCredentialError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", GRAPH_SCOPE);
+        lastCredentialError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", target.scope);
         throw lastCredentialError;
       }
       tenantId = readTenantClaim(token.token) ?? tenantId;
@@ -73,7 +85,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     middleware: auth,
     baseUrl: endpoint.origin,
     defaultVersion: API_VERSION,
-    // The SDK only attaches the token to Graph's own hosts unless told otherwise (emulators, relays).
+    // The SDK attaches the token to Graph's own hosts only; a trusted emulator is named here.
     ...(endpoint.hostname !== "graph.microsoft.com" && { customHosts: new Set([endpoint.hostname]) }),
   });
 
@@ -86,10 +98,13 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     return url.toString();
   };
 
-  const call = async (url: string, send: () => Promise<unknown>): Promise<unknown> => {
+  const call = async (url: string, callOptions: GraphCallOptions | undefined, send: (request: GraphRequest) => Promise<unknown>): Promise<unknown> => {
+    const state = new GraphCallState(callOptions?.abortSignal);
     try {
-      return await send();
+      return await send(client.api(url).header("Prefer", PREFER_HEADER).middlewareOptions([state]));
     } catch (error) {
+      // What a middleware or the credential threw comes back flattened into a GraphError: rethrow the original.
+      if (state.error) throw state.error;
       if (error instanceof GraphError && error.code === "GraphRequestError" && lastCredentialError) throw lastCredentialError;
       throw toGraphRequestError(error, url);
     }
@@ -99,13 +114,11 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     get tenantId() {
       return tenantId;
     },
-    get(pathOrLink) {
-      const url = resolve(pathOrLink);
-      return call(url, () => client.api(url).header("Prefer", PREFER_HEADER).get());
+    get(pathOrLink, callOptions) {
+      return call(resolve(pathOrLink), callOptions, (request) => request.get());
     },
-    post(path, body) {
-      const url = resolve(path);
-      return call(url, () => client.api(url).header("Prefer", PREFER_HEADER).post(body));
+    post(path, body, callOptions) {
+      return call(resolve(path), callOptions, (request) => request.post(body));
     },
   };
 }

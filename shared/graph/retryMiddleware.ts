@@ -1,6 +1,6 @@
-import type { Context, Middleware } from "@microsoft/microsoft-graph-client";
-import { errorMessage } from "../errors";
-import { parseRetryAfter } from "../retryAfter";
+import type { Context, Middleware, MiddlewareOptions } from "@microsoft/microsoft-graph-client";
+import { GraphRequestError, errorMessage } from "../errors";
+import { retryAfterOfHeaders } from "../retryAfter";
 
 export interface GraphTrafficCounters {
   /** HTTP attempts sent to Graph, retries included. */
@@ -18,23 +18,42 @@ export interface RetryMiddlewareOptions {
   readonly baseDelayInMs?: number;
   /** A Retry-After longer than this is not waited for: the request fails and the next run tries again. */
   readonly maxRetryAfterInMs?: number;
+  /** Largest response body read; a longer one fails the request (ResponseTooLarge) rather than fill memory. */
+  readonly maxResponseBytes?: number;
   readonly counters: GraphTrafficCounters;
-  readonly sleep?: (ms: number) => Promise<void>;
+  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
+
+/** Longest Retry-After waited for inside a run (Graph asks for seconds; a minute is already a lot). */
+export const MAX_GRAPH_RETRY_AFTER_IN_MS = 60_000;
+/** 16 MiB: a page of restore sessions or artifacts is a few hundred KB. */
+export const MAX_GRAPH_RESPONSE_BYTES = 16 * 1024 * 1024;
 
 const RETRYABLE_STATUSES = new Set([429, 503, 504]);
 
 /**
+ * One Graph call's own state, handed to the middleware with the request: the run's abort signal (the
+ * run's deadline), and the error the middleware failed with. The Graph SDK flattens whatever a
+ * middleware throws into a GraphError with the class name as its code; the caller reads the original
+ * here instead.
+ */
+export class GraphCallState implements MiddlewareOptions {
+  error: GraphRequestError | undefined;
+  constructor(readonly signal: AbortSignal | undefined) {}
+}
+
+/**
  * Replaces the SDK's RetryHandler: each attempt gets a timeout covering the whole body, the body is
- * buffered so a connection reset mid-page or a truncated JSON body is retried like a 503, and 429/503/504
- * honour Retry-After (seconds or HTTP date). Only used for idempotent GETs.
+ * buffered (up to a size cap) so a connection reset mid-page or a truncated JSON body is retried like a
+ * 503, and 429/503/504 honour Retry-After (bounded). Nothing outlives the run's deadline: the call's
+ * signal aborts the attempt in flight and any wait between attempts. Only used for idempotent GETs.
  */
 export class RetryMiddleware implements Middleware {
   private next: Middleware | undefined;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 
   constructor(private readonly options: RetryMiddlewareOptions) {
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? abortableSleep;
   }
 
   setNext(next: Middleware): void {
@@ -46,11 +65,19 @@ export class RetryMiddleware implements Middleware {
     if (!next) throw new Error("RetryMiddleware has no next middleware");
     const { maxRetries, timeoutInMs, counters } = this.options;
     const baseDelayInMs = this.options.baseDelayInMs ?? 1000;
-    const maxRetryAfterInMs = this.options.maxRetryAfterInMs ?? 120_000;
+    const maxRetryAfterInMs = this.options.maxRetryAfterInMs ?? MAX_GRAPH_RETRY_AFTER_IN_MS;
+    const maxResponseBytes = this.options.maxResponseBytes ?? MAX_GRAPH_RESPONSE_BYTES;
+    const call = context.middlewareControl?.getMiddlewareOptions(GraphCallState) as GraphCallState | undefined;
+    const runSignal = call?.signal;
+    const fail = (error: GraphRequestError): never => {
+      if (call) call.error = error;
+      throw error;
+    };
 
     for (let attempt = 0; ; attempt++) {
+      if (runSignal?.aborted) fail(deadlineError(context));
       const timeout = AbortSignal.timeout(timeoutInMs);
-      context.options = { ...context.options, signal: timeout };
+      context.options = { ...context.options, signal: runSignal ? AbortSignal.any([runSignal, timeout]) : timeout };
       let failure: string;
       let retryAfterInMs: number | undefined;
       try {
@@ -59,8 +86,11 @@ export class RetryMiddleware implements Middleware {
         await next.execute(context);
         const response = context.response as Response | undefined;
         if (!response) throw new Error("no response");
-        const body = await response.text();
-        counters.bytesRead += Buffer.byteLength(body);
+        const body = await readBody(response, maxResponseBytes);
+        if (body === undefined) {
+          fail(new GraphRequestError(`Graph sent a response of more than ${maxResponseBytes} bytes for ${urlPath(context)}; not read (ResponseTooLarge)`, response.status, "ResponseTooLarge", String(context.request)));
+        }
+        counters.bytesRead += Buffer.byteLength(body as string);
         context.response = new Response(body === "" && [204, 304].includes(response.status) ? null : body, {
           status: response.status,
           statusText: response.statusText,
@@ -69,13 +99,15 @@ export class RetryMiddleware implements Middleware {
         if (RETRYABLE_STATUSES.has(response.status)) {
           counters.throttled++;
           failure = `HTTP ${response.status}`;
-          retryAfterInMs = parseRetryAfter(response.headers.get("retry-after"));
-        } else if (response.ok && isJson(response) && !parsesAsJson(body)) {
+          retryAfterInMs = retryAfterOfHeaders((name) => response.headers.get(name));
+        } else if (response.ok && isJson(response) && !parsesAsJson(body as string)) {
           failure = "malformed JSON body";
         } else {
           return;
         }
       } catch (error) {
+        if (error instanceof GraphRequestError) throw error;
+        if (runSignal?.aborted) fail(deadlineError(context));
         failure = timeout.aborted ? `timed out after ${timeoutInMs} ms` : errorMessage(error);
       }
       if (attempt >= maxRetries) {
@@ -86,9 +118,56 @@ export class RetryMiddleware implements Middleware {
       }
       if (retryAfterInMs !== undefined && retryAfterInMs > maxRetryAfterInMs) return;
       const backoff = baseDelayInMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
-      await this.sleep(retryAfterInMs ?? backoff);
+      await this.sleep(retryAfterInMs ?? backoff, runSignal);
     }
   }
+}
+
+function deadlineError(context: Context): GraphRequestError {
+  return new GraphRequestError(`the run's deadline passed while calling Graph for ${urlPath(context)} (RunDeadline); the next run starts over`, undefined, "RunDeadline", String(context.request));
+}
+
+function urlPath(context: Context): string {
+  try {
+    return new URL(String(context.request)).pathname;
+  } catch {
+    return String(context.request);
+  }
+}
+
+/** The body as text, or undefined when it is longer than maxBytes (read no further than that). */
+async function readBody(response: Response, maxBytes: number): Promise<string | undefined> {
+  const declared = Number(response.headers.get("content-length"));
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    await response.body?.cancel();
+    return undefined;
+  }
+  if (!response.body) return "";
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
+    total += chunk.byteLength;
+    if (total > maxBytes) {
+      await response.body.cancel().catch(() => undefined);
+      return undefined;
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** Resolves after ms, or at once when the signal aborts (the caller checks the signal next). */
+function abortableSleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", done);
+      resolve();
+    }
+    signal?.addEventListener("abort", done, { once: true });
+  });
 }
 
 function isJson(response: Response): boolean {

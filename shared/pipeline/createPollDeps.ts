@@ -19,6 +19,8 @@ export interface CreatePollDepsOptions {
   readonly now?: () => Date;
   /** First Graph retry delay when no Retry-After is given (tests shorten it). */
   readonly graphBaseDelayInMs?: number;
+  /** Emulator origins trusted with tokens, from the process environment (readEmulatorOrigins); none in Azure. */
+  readonly emulatorOrigins?: readonly string[];
 }
 
 /** Builds the parts of a run from configuration: the one composition root for the function, the CLI and tests. */
@@ -41,6 +43,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     health: newHealthMemory(),
     graph: createGraphApi({
       endpoint: config.graph.endpoint,
+      ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }),
       credential,
       maxRetries: config.graph.maxRetries,
       timeoutInMs: config.graph.timeoutInMs,

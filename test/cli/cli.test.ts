@@ -81,8 +81,9 @@ describe("grant-graph-permission from a fresh shell", () => {
   });
 
   it("needs only the operator's sign-in: no storage, no channel, no local.settings.json", async () => {
-    // PATH (with the az above), the test CA and GRAPH_ENDPOINT naming the emulator; nothing else.
-    const settings = { PATH: `${bin}:${process.env["PATH"] ?? ""}`, GRAPH_ENDPOINT: graph.url };
+    // PATH (with the az above), the test CA, GRAPH_ENDPOINT naming the emulator and the opt-in that
+    // lets a token go to it; nothing else.
+    const settings = { PATH: `${bin}:${process.env["PATH"] ?? ""}`, GRAPH_ENDPOINT: graph.url, RESTOREWATCH_EMULATOR_ORIGINS: graph.url };
     const first = startCli(["grant-graph-permission", `--principal-id=${identity.id}`], settings);
     expect(await first.exited, first.output()).toEqual({ code: 0, signal: null });
     expect(first.output()).toMatch(/^assigned \(assignment [\w-]+\)$/m);

@@ -23,6 +23,7 @@ const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
   ALERT_OUTBOX_DIR: "the file channel is for local development",
   ALERT_EMAIL_RATE_LIMIT: "the code takes ACS's limit from the sender's domain (Azure-managed or custom)",
   TEAMS_RATE_LIMIT: "the documented connector limit is the default; raise it only for a known higher limit",
+  RESTOREWATCH_EMULATOR_ORIGINS: "local emulators only: in Azure a token goes to Microsoft Graph and Entra ID and nowhere else",
 };
 
 /** Set only when the feature is configured (email recipients, a Teams webhook, a baseline time). */

@@ -18,7 +18,7 @@ afterEach(async () => {
 async function cli(args: string[], env: Record<string, string>, roles: string[] = [READ_ROLE]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env, credential: harness.issuer.credential({ roles }) });
+  const code = await runCli(args, { out: (l) => out.push(l), err: (l) => err.push(l), env, processEnv: env, credential: harness.issuer.credential({ roles }) });
   return { code, out, err };
 }
 

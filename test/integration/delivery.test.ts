@@ -178,7 +178,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     expect(rig.h.logs.filter((l) => l.startsWith("ERROR ") && l.includes(alertId) && l.includes("dead-lettered on channel teams"))).toHaveLength(1);
 
     const io = { out: [] as string[], err: [] as string[] };
-    const cli = (args: string[]) => runCli(args, { out: (l) => io.out.push(l), err: (l) => io.err.push(l), env: rig.env, credential: rig.h.issuer.credential() });
+    const cli = (args: string[]) => runCli(args, { out: (l) => io.out.push(l), err: (l) => io.err.push(l), env: rig.env, processEnv: rig.env, credential: rig.h.issuer.credential() });
     expect(await cli(["status"])).toBe(0);
     expect(io.out.join("\n")).toMatch(new RegExp(`${alertId}.*teams=deadLettered`));
     expect(await cli(["retry", alertId])).toBe(0);
@@ -212,7 +212,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     });
     expect(rig.h.logs.filter((l) => l.startsWith(`ERROR alert ${alertId} dead-lettered on channel teams after 3 attempt(s)`))).toHaveLength(1);
     const out: string[] = [];
-    expect(await runCli(["status"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
+    expect(await runCli(["status"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, processEnv: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
     expect(out.join("\n")).toMatch(new RegExp(`${alertId}.*email=delivered.*teams=deadLettered\\(3 attempts, gave up`));
   });
 
@@ -275,7 +275,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     await rig.poll();
     const out: string[] = [];
     const until = new Date(rig.clock.now + 2 * 3_600_000).toISOString();
-    const code = await runCli(["silence", "--workload", "sharepoint", "--until", until, "--comment", "planned migration"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() });
+    const code = await runCli(["silence", "--workload", "sharepoint", "--until", until, "--comment", "planned migration"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, processEnv: rig.env, credential: rig.h.issuer.credential() });
     expect(code).toBe(0);
     const silenced = rig.fail("sharePoint");
     const loud = rig.fail("exchange");
@@ -303,7 +303,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });
     expect(rig.acs.messages[1]?.subject).toMatch(/reminder/i);
     const out: string[] = [];
-    expect(await runCli(["ack", id], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
+    expect(await runCli(["ack", id], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.env, processEnv: rig.env, credential: rig.h.issuer.credential() })).toBe(0);
     rig.clock.now += 3 * 60 * MINUTE;
     expect((await rig.poll()).alertsRecorded).toBe(0);
     expect(rig.delivered()).toEqual({ emails: 2, teamsPosts: 2 });

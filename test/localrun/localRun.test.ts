@@ -67,6 +67,7 @@ describe("the emulated Functions host", () => {
       STATE_TABLE: table,
       POLL_SCHEDULE: "*/1 * * * * *",
       GRAPH_ENDPOINT: graph.url,
+      RESTOREWATCH_EMULATOR_ORIGINS: graph.url,
       AZURE_CLIENT_ID: clientId,
       IDENTITY_ENDPOINT: identity.endpoint,
       IDENTITY_HEADER: identity.secret,

@@ -51,6 +51,7 @@ it(`a ${SESSIONS.toLocaleString("en")}-session tenant with ${TURNING_FAILED} fai
     AzureWebJobsStorage: azurite.connectionString,
     STATE_TABLE: `rwload${randomUUID().replace(/-/g, "").slice(0, 12)}`,
     GRAPH_ENDPOINT: graph.url,
+    RESTOREWATCH_EMULATOR_ORIGINS: graph.url,
     AZURE_CLIENT_ID: clientId,
     IDENTITY_ENDPOINT: identity.endpoint,
     IDENTITY_HEADER: identity.secret,

@@ -44,6 +44,8 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
   const env: Record<string, string> = {
     AzureWebJobsStorage: azurite.connectionString,
     GRAPH_ENDPOINT: graph.url,
+    // The emulator opt-in, for what reads the process environment (the CLI in a child process).
+    RESTOREWATCH_EMULATOR_ORIGINS: graph.url,
     STATE_TABLE: tableName,
     GRAPH_MAX_RETRIES: "3",
     GRAPH_TIMEOUT_SECONDS: "5",
@@ -55,7 +57,15 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
   const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(`WARN ${m}`), error: (m) => logs.push(`ERROR ${m}`) };
   const credential = issuer.credential({ roles: options.roles ?? [READ_ROLE] });
   const deps: Harness["deps"] = (overrides = {}) =>
-    createPollDeps({ config, log, channels: overrides.channels ?? [channel], credential: overrides.credential ?? credential, graphBaseDelayInMs: 10, ...(overrides.now && { now: overrides.now }) });
+    createPollDeps({
+      config,
+      log,
+      channels: overrides.channels ?? [channel],
+      credential: overrides.credential ?? credential,
+      graphBaseDelayInMs: 10,
+      emulatorOrigins: [graph.url],
+      ...(overrides.now && { now: overrides.now }),
+    });
   return {
     graph,
     issuer,

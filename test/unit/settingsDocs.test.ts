@@ -13,6 +13,11 @@ describe("every setting the code reads is documented", () => {
     const row = readme.split("\n").find((line) => line.startsWith(`| \`${name}\``));
     expect(row, `README row for ${name}`).toBeDefined();
     if (setting.defaultValue !== undefined) expect(row).toContain(`\`${setting.defaultValue}\``);
+    if (setting.processOnly) {
+      // Read from the process environment only: a settings file must not be where it is set.
+      expect(Object.keys(example.Values)).not.toContain(name);
+      return;
+    }
     expect(Object.keys(example.Values)).toContain(name);
     if (setting.defaultValue !== undefined && example.Values[name] !== "") expect(example.Values[name]).toBe(name === "ALERT_OUTBOX_DIR" ? ".local/outbox" : setting.defaultValue);
   });

@@ -1,4 +1,5 @@
 import { readGraphConfig } from "../../config/config";
+import { readEmulatorOrigins } from "../../config/emulatorOrigins";
 import { createGraphApi } from "../../graph/graphClient";
 import { createOperatorCredential } from "../../identity";
 import type { CliCommand } from "../command";
@@ -17,7 +18,9 @@ Does nothing when the grant exists. Run it once, as a Privileged Role Administra
 
 Signs in as you: AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET when set, else the Azure CLI
 (az login), the Azure Developer CLI or Azure PowerShell. Needs no other setting; GRAPH_ENDPOINT only
-in a national cloud.`,
+in a national cloud. Your token goes to Microsoft Graph of a national cloud and nowhere else: a
+GRAPH_ENDPOINT naming any other host is refused (an emulator needs RESTOREWATCH_EMULATOR_ORIGINS in the
+process environment; local.settings.json cannot set it).`,
   options: { "principal-id": { type: "string" } },
   async run({ values }, io) {
     const principalId = values["principal-id"];
@@ -25,7 +28,9 @@ in a national cloud.`,
     const graphConfig = readGraphConfig(io.env);
     // The operator's own credential (az login, a pipeline's service principal), not the app's identity.
     const credential = io.credential ?? createOperatorCredential();
-    const graph = createGraphApi({ endpoint: graphConfig.endpoint, credential, maxRetries: graphConfig.maxRetries, timeoutInMs: graphConfig.timeoutInMs, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
+    // Tokens go to Microsoft Graph only, whatever GRAPH_ENDPOINT a local.settings.json names.
+    const emulatorOrigins = readEmulatorOrigins(io.processEnv ?? {});
+    const graph = createGraphApi({ endpoint: graphConfig.endpoint, emulatorOrigins, credential, maxRetries: graphConfig.maxRetries, timeoutInMs: graphConfig.timeoutInMs, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
     const result = await grantGraphPermission({ principalId, graph, log: io.out });
     io.out(result.assigned ? `assigned (assignment ${result.assignmentId})` : `already assigned (assignment ${result.assignmentId}); nothing to do`);
     return EXIT.ok;

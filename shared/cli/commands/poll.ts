@@ -1,5 +1,6 @@
 import { createChannels } from "../../channels/createChannels";
 import { loadConfig } from "../../config/config";
+import { readEmulatorOrigins } from "../../config/emulatorOrigins";
 import { createAppCredential } from "../../identity";
 import { createPollDeps } from "../../pipeline/createPollDeps";
 import { formatSummary, runPoll } from "../../pipeline/poll";
@@ -25,7 +26,7 @@ Settings: all of the function's (see the README's settings table); --dry-run nee
     const credential = io.credential ?? createAppCredential(config.identity.clientId);
     const log = cliLogger(io);
     const channels = dryRun ? [] : createChannels(config.channels, credential, log);
-    const deps = createPollDeps({ config, log, channels, credential, ...(io.now && { now: io.now }) });
+    const deps = createPollDeps({ config, log, channels, credential, emulatorOrigins: readEmulatorOrigins(io.processEnv ?? {}), ...(io.now && { now: io.now }) });
     const summary = await runPoll(deps, { dryRun });
     io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     return EXIT.ok;
