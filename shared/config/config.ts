@@ -2,6 +2,7 @@ import { ConfigError } from "../errors";
 import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
 import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
 import { TEAMS_DEFAULT_LIMIT, defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
+import { readIdentityConfig, type IdentityConfig } from "./identityConfig";
 import { DEFAULT_POLL_SCHEDULE } from "./settings";
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -34,7 +35,8 @@ export interface Config {
     readonly maxRetries: number;
     readonly timeoutInMs: number;
   };
-  readonly identity: { readonly clientId?: string };
+  /** Which identity signs in to Graph (the managed identity, or an app registration trusting it). */
+  readonly identity: IdentityConfig;
   readonly state: {
     readonly connection: StorageConnection;
     readonly tableName: string;
@@ -102,7 +104,7 @@ export function loadConfig(env: Env, options: LoadConfigOptions = {}): Config {
       maxRetries: parseInteger("GRAPH_MAX_RETRIES", read("GRAPH_MAX_RETRIES"), 4, 0, 20),
       timeoutInMs: parseInteger("GRAPH_TIMEOUT_SECONDS", read("GRAPH_TIMEOUT_SECONDS"), 30, 1, 600) * 1000,
     },
-    identity: optionalProp("clientId", read("AZURE_CLIENT_ID")),
+    identity: readIdentityConfig(read),
     state: {
       connection: readStorageConnection(env, read),
       tableName: parseTableName(read("STATE_TABLE") ?? "restorewatch"),
