@@ -7,6 +7,8 @@ export interface TokenClaims {
   readonly iss: string;
   readonly tid: string;
   readonly oid: string;
+  /** The principal the token is about: an assertion's subject (a managed identity's object id). */
+  readonly sub?: string;
   readonly appid?: string;
   /** Application permissions (app roles), as in an app-only token. */
   readonly roles?: readonly string[];
@@ -20,6 +22,11 @@ export interface IssueOptions {
   readonly audience?: string;
   readonly tenantId?: string;
   readonly objectId?: string;
+  /** Application (client) id of the caller: the app registration, or the managed identity's client id. */
+  readonly appId?: string;
+  /** `iss`, default Entra's v1 issuer for the tenant (what Graph tokens carry). */
+  readonly issuerUrl?: string;
+  readonly subject?: string;
   readonly roles?: readonly string[];
   readonly scp?: string;
   readonly lifetimeInSeconds?: number;
@@ -46,9 +53,11 @@ export class TokenIssuer {
     const tid = options.tenantId ?? TEST_TENANT_ID;
     const claims: TokenClaims = {
       aud: options.audience ?? GRAPH_AUDIENCE,
-      iss: `https://sts.windows.net/${tid}/`,
+      iss: options.issuerUrl ?? `https://sts.windows.net/${tid}/`,
       tid,
       oid: options.objectId ?? randomUUID(),
+      ...(options.subject !== undefined && { sub: options.subject }),
+      ...(options.appId !== undefined && { appid: options.appId }),
       ...(options.roles && { roles: options.roles }),
       ...(options.scp && { scp: options.scp }),
       iat: now,
