@@ -1,10 +1,48 @@
-import { DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
+import { ClientAssertionCredential, CredentialUnavailableError, DefaultAzureCredential, ManagedIdentityCredential } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
+import type { IdentityConfig } from "./config/identityConfig";
+import { ConfigError } from "./errors";
 
 /**
  * The app's identity: in Azure the user-assigned managed identity named by AZURE_CLIENT_ID; elsewhere
  * (a developer's machine, CI) DefaultAzureCredential's chain (environment, workload identity, Azure CLI, ...).
+ * Table Storage, ACS and Key Vault always use it; Microsoft Graph uses createGraphCredential.
  */
 export function createAppCredential(clientId: string | undefined): TokenCredential {
   return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
+}
+
+export interface GraphCredentialOptions {
+  /** The managed identity's credential when the caller already holds one (createAppCredential's); reused rather than built again. */
+  readonly managedIdentity?: TokenCredential;
+}
+
+/**
+ * The credential restorewatch signs in to Microsoft Graph with.
+ *
+ * - Managed-identity mode: the managed identity itself, in its own tenant (so `tenantId` must be absent).
+ * - App-registration mode (GRAPH_CLIENT_ID): the app registration, in `tenantId` (default GRAPH_TENANT_ID;
+ *   another tenant for a multi-tenant app consented there). Its client assertion is the managed
+ *   identity's token for the cloud's token-exchange audience, which the app's federated identity
+ *   credential trusts: no secret anywhere.
+ */
+export function createGraphCredential(identity: IdentityConfig, tenantId?: string, options: GraphCredentialOptions = {}): TokenCredential {
+  const managedIdentity = options.managedIdentity ?? createAppCredential(identity.clientId);
+  if (identity.mode === "managedIdentity") {
+    if (tenantId !== undefined) throw new ConfigError("GRAPH_CLIENT_ID", `is required to sign in to tenant ${tenantId}: a managed identity signs in to its own tenant only`);
+    return managedIdentity;
+  }
+  const exchangeScope = `${identity.authority.tokenExchangeAudience}/.default`;
+  // MSAL asks for the assertion twice per getToken, even when it answers from its cache: one managed
+  // identity credential, whose token is cached, keeps that to one identity-endpoint call per token.
+  const getAssertion = async (): Promise<string> => {
+    const token = await managedIdentity.getToken(exchangeScope);
+    if (!token) throw new CredentialUnavailableError(`the managed identity ${identity.clientId} returned no token for ${exchangeScope}`);
+    return token.token;
+  };
+  return new ClientAssertionCredential(tenantId ?? identity.tenantId, identity.graphClientId, getAssertion, {
+    authorityHost: identity.authority.host,
+    // Any host but Microsoft's is an emulator: without this MSAL asks the real login host to vouch for it.
+    ...(!identity.authority.isMicrosoftHost && { disableInstanceDiscovery: true }),
+  });
 }

@@ -6,7 +6,7 @@ import { loadConfig, type Config, type Env } from "../config/config";
 import { GraphRequestError, errorMessage } from "../errors";
 import { GRAPH_SCOPE, readTenantClaim } from "../graph/graphClient";
 import { WORKLOADS, type Workload } from "../graph/restoreSession";
-import { createAppCredential } from "../identity";
+import { createAppCredential, createGraphCredential } from "../identity";
 import { createPollDeps } from "../pipeline/createPollDeps";
 import { formatSummary, runPoll } from "../pipeline/poll";
 import { ROW_PREFIX } from "../state/entities";
@@ -118,7 +118,7 @@ async function openState(io: CliIo) {
   const credential = io.credential ?? createAppCredential(config.identity.clientId);
   const table = createStateTableClient(config.state.connection, config.state.tableName, () => credential);
   await ensureTable(table);
-  const tenantId = await resolveTenant(config, credential);
+  const tenantId = await resolveTenant(config, createGraphCredential(config.identity, undefined, { managedIdentity: credential }));
   return { config, credential, table, tenantId, counters: newTableCounters() };
 }
 
