@@ -6,7 +6,7 @@ import { loadConfig } from "../config/config";
 import { createGraphApi } from "../graph/graphClient";
 import { createAppCredential } from "../identity";
 import { EXIT, UsageError } from "./exitCodes";
-import { grantGraphPermission } from "./grantGraphPermission";
+import { GRANT_USAGE, grantGraphPermission, parseGrantTarget } from "./grantGraphPermission";
 import type { CliIo } from "./main";
 
 /** `test-alert` and `grant-graph-permission`. */
@@ -15,14 +15,13 @@ export async function runExtraCommand(verb: "test-alert" | "grant-graph-permissi
 }
 
 async function grant(args: readonly string[], io: CliIo): Promise<number> {
-  const index = args.indexOf("--principal-id");
-  const principalId = index >= 0 ? args[index + 1] : undefined;
-  if (!principalId || args.length !== 2) throw new UsageError("usage: restorewatch grant-graph-permission --principal-id <objectId>");
+  const target = parseGrantTarget(args);
+  if (!target) throw new UsageError(GRANT_USAGE);
   const config = loadConfig(io.env, { requireChannel: false });
   // The operator's own credential (az login, environment), not the app's identity.
   const credential = io.credential ?? new DefaultAzureCredential();
   const graph = createGraphApi({ endpoint: config.graph.endpoint, credential, maxRetries: config.graph.maxRetries, timeoutInMs: config.graph.timeoutInMs, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
-  const result = await grantGraphPermission({ principalId, graph, log: io.out });
+  const result = await grantGraphPermission({ ...target, graph, log: io.out });
   io.out(result.assigned ? `assigned (assignment ${result.assignmentId})` : `already assigned (assignment ${result.assignmentId}); nothing to do`);
   return EXIT.ok;
 }

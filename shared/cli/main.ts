@@ -27,7 +27,7 @@ Usage:
   restorewatch ack <sessionId>                       acknowledge a failure: no more reminders
   restorewatch silence --workload <exchange|sharePoint|oneDrive> --until <ISO time> [--session <id>] [--comment <text>]
   restorewatch test-alert                            send a sample alert through every configured channel
-  restorewatch grant-graph-permission --principal-id <objectId>
+  restorewatch grant-graph-permission --principal-id <objectId> | --app-id <clientId>
                                                      grant the identity BackupRestore-Restore.Read.All (run as an admin)
 
 Settings come from the environment and, when present, local.settings.json "Values".
