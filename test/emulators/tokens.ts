@@ -34,6 +34,15 @@ export interface IssueOptions {
 
 export const TEST_TENANT_ID = "7e1a0c5d-3b1f-4f63-9d2a-0c6f5e8b4a11";
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
+/** The global cloud's audience for federated-credential assertions (identity-and-tenants.md §1.1). */
+export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+/** The app id of "AAD Token Exchange Endpoint": the `aud` real managed-identity assertions carry (§1.3). */
+export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
+
+/** `iss` of tokens Entra issues in a tenant's v2 endpoint, as a managed identity's assertion carries it. */
+export function entraIssuer(tenantId: string): string {
+  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+}
 
 function base64url(value: string | Buffer): string {
   return Buffer.from(value).toString("base64url");
