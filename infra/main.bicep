@@ -4,7 +4,8 @@
 // running as a user-assigned managed identity, its storage (host + state table), Application
 // Insights, Azure Communication Services email and, when a Teams webhook is given, a Key Vault.
 // Every role assignment is scoped to the one resource it is about. The Microsoft Graph app role
-// (BackupRestore-Restore.Read.All) is granted separately: see infra/README.md.
+// (BackupRestore-Restore.Read.All) is granted separately: see infra/README.md. So is the optional
+// app registration restorewatch signs in to Graph as instead of the identity (graphAppClientId).
 
 targetScope = 'resourceGroup'
 
@@ -69,6 +70,12 @@ param acsSendRoleDefinitionId string = '09976791-48a7-449e-bb21-39d1a415f350'
 @description('Teams Workflows webhook URL, stored in Key Vault. Empty: no Teams channel, and no Key Vault is created.')
 param teamsWebhookUrl string = ''
 
+// --- Microsoft Graph sign-in -------------------------------------------------------------------
+
+@description('Application (client) id of an app registration whose federated identity credential trusts the managed identity (see infra/README.md). Set: restorewatch signs in to Microsoft Graph as that app in this tenant; empty: as the managed identity.')
+@metadata({ appSetting: 'GRAPH_CLIENT_ID' })
+param graphAppClientId string = ''
+
 // --- restorewatch behaviour (same defaults as shared/config) ------------------------------------
 
 @description('NCRONTAB schedule (six fields, with seconds) of the poll.')
@@ -132,6 +139,7 @@ var compactName = toLower(replace(appName, '-', ''))
 var emailEnabled = !empty(alertEmailTo)
 var useExistingAcs = !empty(existingAcsResourceId)
 var teamsEnabled = !empty(teamsWebhookUrl)
+var graphAppEnabled = !empty(graphAppClientId)
 var communicationServiceName = useExistingAcs ? last(split(existingAcsResourceId, '/')) : 'acs-${appName}-${suffix}'
 var acsSubscriptionId = useExistingAcs ? split(existingAcsResourceId, '/')[2] : subscription().subscriptionId
 var acsResourceGroupName = useExistingAcs ? split(existingAcsResourceId, '/')[4] : resourceGroup().name
@@ -257,6 +265,9 @@ var restorewatchSettings = {
 
 var baselineSettings = empty(alertBaselineSince) ? {} : { ALERT_BASELINE_SINCE: alertBaselineSince }
 
+// The app registration signs in to the tenant it is registered in, which is this deployment's tenant.
+var graphAppSettings = graphAppEnabled ? { GRAPH_CLIENT_ID: graphAppClientId, GRAPH_TENANT_ID: tenant().tenantId } : {}
+
 var emailSettings = emailEnabled
   ? {
       ACS_ENDPOINT: communicationAccess!.outputs.endpoint
@@ -281,7 +292,7 @@ module functionApp 'modules/functionApp.bicep' = {
     deploymentContainerUrl: storage.outputs.deploymentContainerUrl
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
-    appSettings: union(hostSettings, restorewatchSettings, baselineSettings, emailSettings, teamsSettings)
+    appSettings: union(hostSettings, restorewatchSettings, baselineSettings, graphAppSettings, emailSettings, teamsSettings)
   }
 }
 
@@ -292,6 +303,8 @@ output MANAGED_IDENTITY_NAME string = identity.name
 output MANAGED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 @description('Pass this to: restorewatch grant-graph-permission --principal-id <it>')
 output MANAGED_IDENTITY_PRINCIPAL_ID string = identity.properties.principalId
+@description('Empty: restorewatch signs in to Graph as the managed identity. Set: as this app registration; grant it with --app-id <it>.')
+output GRAPH_CLIENT_ID string = graphAppClientId
 output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output EMAIL_SENDER_ADDRESS string = emailSettings.?ALERT_EMAIL_FROM ?? ''

@@ -9,6 +9,15 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * How an error shows a value the operator set. A setting can hold a key, a signature or a SAS when it
+ * was pasted in the wrong place, and configuration errors reach the logs (Application Insights in
+ * Azure): only a short token that cannot be one is quoted; anything else is described, not shown.
+ */
+export function describeValue(value: string): string {
+  return /^[A-Za-z][\w .:+-]{0,23}$/.test(value) && !/[A-Za-z0-9+/]{20,}/.test(value) ? `'${value}'` : `the value (${value.length} characters, not shown)`;
+}
+
 /** Microsoft Graph answered with an error, or could not be reached after retries. */
 export class GraphRequestError extends Error {
   constructor(

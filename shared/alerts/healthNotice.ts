@@ -1,5 +1,6 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import { ConfigError, GraphRequestError, errorMessage } from "../errors";
+import { RestoreAccessDeniedError, restoreAccessFix } from "../graph/restoreAccessDenied";
 import { escapeHtml } from "./renderEmail";
 import { escapeCardMarkdown } from "./renderTeamsCard";
 import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
@@ -23,19 +24,14 @@ export interface HealthNotice {
   readonly fix: string;
 }
 
-export const GRAPH_PERMISSION = "BackupRestore-Restore.Read.All";
-
 /** A one-line cause and a fix for the error that failed a run. */
 export function diagnose(error: unknown): { cause: string; fix: string } {
   const cause = truncate(singleLine(errorMessage(error)), 1000);
   if (error instanceof ConfigError) return { cause, fix: `Correct the app setting ${error.setting} and restart the function app.` };
+  // The restore APIs' 403 carries its own fix (naming the principal refused): the same words as the run's error.
+  if (error instanceof RestoreAccessDeniedError) return { cause: truncate(singleLine(error.refusal), 1000), fix: error.fix };
   if (error instanceof GraphRequestError) {
-    if (error.status === 403) {
-      return {
-        cause,
-        fix: `Grant the application permission ${GRAPH_PERMISSION} (Microsoft Graph) to the function app's managed identity: restorewatch grant-graph-permission --principal-id <the identity's object id>, run by a Privileged Role Administrator.`,
-      };
-    }
+    if (error.status === 403) return { cause, fix: restoreAccessFix(undefined) };
     if (error.status === 401) return { cause, fix: "Microsoft Graph refused the app's token: check that the managed identity still exists, is assigned to the function app, and that AZURE_CLIENT_ID names it." };
     return { cause, fix: "Microsoft Graph could not be reached or kept failing. This is usually temporary; if it lasts, check the function app's outbound network (VNet, firewall, DNS) and the Microsoft 365 service health." };
   }

@@ -1,5 +1,8 @@
+import { RESTORE_READ_PERMISSION } from "../graph/restoreAccessDenied";
+
 /**
- * `restorewatch grant-graph-permission`: gives the app's managed identity Microsoft Graph's
+ * `restorewatch grant-graph-permission`: gives the principal restorewatch signs in to Graph as (its
+ * managed identity, or the app registration of GRAPH_CLIENT_ID) Microsoft Graph's
  * BackupRestore-Restore.Read.All application permission (an app role assignment), run once by an
  * administrator with their own credential. Bicep cannot do this without a Graph extension, and many
  * platform teams keep this privilege apart from resource deployments anyway.
@@ -9,7 +12,7 @@
 
 /** Microsoft Graph's application id, the same in every tenant. */
 export const MICROSOFT_GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000";
-export const DEFAULT_GRAPH_APP_ROLE = "BackupRestore-Restore.Read.All";
+export const DEFAULT_GRAPH_APP_ROLE = RESTORE_READ_PERMISSION;
 
 /** What the operator needs, in one sentence (shown on a 403). */
 export const GRANT_PRIVILEGES_NEEDED =
@@ -26,14 +29,18 @@ export interface GraphRequester {
   post(path: string, body: unknown): Promise<unknown>;
 }
 
-export interface GrantGraphPermissionOptions {
-  /** Object id of the managed identity's service principal (not its client id). */
-  readonly principalId: string;
+/** Whom to grant to: a service principal's object id, or the application (client) id whose service principal it is. */
+export type GrantTarget =
+  | { readonly principalId: string; readonly appId?: undefined }
+  /** GRAPH_CLIENT_ID, or a managed identity's client id (AZURE_CLIENT_ID): its service principal in this tenant is looked up. */
+  | { readonly appId: string; readonly principalId?: undefined };
+
+export type GrantGraphPermissionOptions = GrantTarget & {
   readonly graph: GraphRequester;
   readonly log: (line: string) => void;
   /** App role value, default BackupRestore-Restore.Read.All. */
   readonly role?: string;
-}
+};
 
 export interface GrantGraphPermissionResult {
   /** True when this run created the assignment, false when it already existed. */
@@ -41,7 +48,7 @@ export interface GrantGraphPermissionResult {
   readonly assignmentId: string;
 }
 
-export type GrantFailure = "forbidden" | "invalidPrincipalId" | "principalNotFound" | "graphServicePrincipalNotFound" | "roleNotFound" | "unexpectedResponse";
+export type GrantFailure = "forbidden" | "invalidPrincipalId" | "invalidAppId" | "principalNotFound" | "appServicePrincipalNotFound" | "graphServicePrincipalNotFound" | "roleNotFound" | "unexpectedResponse";
 
 /** The grant could not be made; `message` is one line saying what to do about it. */
 export class GrantPermissionError extends Error {
@@ -82,13 +89,19 @@ const MAX_PAGES = 50;
 export async function grantGraphPermission(options: GrantGraphPermissionOptions): Promise<GrantGraphPermissionResult> {
   const { graph, log } = options;
   const roleName = options.role ?? DEFAULT_GRAPH_APP_ROLE;
-  const principalId = options.principalId.trim();
-  if (!GUID.test(principalId)) {
+  const appId = options.appId?.trim();
+  if (appId !== undefined && !GUID.test(appId)) {
+    throw new GrantPermissionError("invalidAppId", `--app-id must be an application (client) id, a GUID (GRAPH_CLIENT_ID, or the managed identity's AZURE_CLIENT_ID); got '${options.appId}'`);
+  }
+  const givenPrincipalId = options.principalId?.trim();
+  if (givenPrincipalId !== undefined && !GUID.test(givenPrincipalId)) {
     throw new GrantPermissionError("invalidPrincipalId", `--principal-id must be the managed identity's principal (object) id, a GUID; got '${options.principalId}'`);
   }
+  // The object id once known; until then what the operator passed, for error messages.
+  let principalLabel = givenPrincipalId ?? appId ?? "";
   const call = <T>(step: string, request: () => Promise<unknown>, parse: (body: unknown) => T): Promise<T> =>
     request().then(parse, (error: unknown) => {
-      throw translate(error, step, principalId, roleName);
+      throw translate(error, step, principalLabel, roleName);
     });
 
   // 1. Microsoft Graph's service principal in this tenant, and the app role by its value.
@@ -112,13 +125,32 @@ export async function grantGraphPermission(options: GrantGraphPermissionOptions)
   }
   log(`Microsoft Graph service principal ${graphSp.id}; app role ${roleName} is ${role.id}`);
 
-  // 2. The principal: a clear error when it is not a service principal (e.g. a client id was passed).
-  const principal = await call(
-    "reading the service principal to grant to",
-    () => graph.get(`/servicePrincipals/${principalId}?$select=id,displayName,servicePrincipalType`),
-    (body) => ({ displayName: optionalString(body, "displayName") ?? principalId, type: optionalString(body, "servicePrincipalType") }),
-  );
-  log(`Granting to ${principal.displayName}${principal.type ? ` (${principal.type})` : ""}, object id ${principalId}`);
+  // 2. The principal: by object id (a clear error when it is not a service principal, e.g. a client id
+  //    was passed), or the service principal of an app id in this tenant.
+  const principal =
+    appId !== undefined
+      ? await call(
+          "looking up the app's service principal",
+          () => graph.get(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId,displayName,servicePrincipalType`),
+          (body) => {
+            const first = readArray(body, "value", "the service principal search")[0];
+            if (first === undefined) {
+              throw new GrantPermissionError(
+                "appServicePrincipalNotFound",
+                `app id ${appId} has no service principal in this tenant: create it (az ad sp create --id ${appId}), or consent to the multi-tenant app in this tenant, then run this again`,
+              );
+            }
+            return readPrincipal(first, readString(first, "id", "the app's service principal"));
+          },
+        )
+      : await call(
+          "reading the service principal to grant to",
+          () => graph.get(`/servicePrincipals/${givenPrincipalId}?$select=id,displayName,servicePrincipalType`),
+          (body) => readPrincipal(body, givenPrincipalId ?? ""),
+        );
+  const principalId = principal.id;
+  principalLabel = principalId;
+  log(`Granting to ${principal.displayName}${principal.type ? ` (${principal.type})` : ""}, object id ${principalId}${appId !== undefined ? `, app id ${appId}` : ""}`);
 
   // 3. Already assigned? Then there is nothing to write.
   const existing = await findAssignment(call, graph, principalId, graphSp.id, role.id);
@@ -143,7 +175,7 @@ export async function grantGraphPermission(options: GrantGraphPermissionOptions)
     log(`${roleName} was assigned concurrently (assignment ${raced.id}); nothing to do`);
     return { assigned: false, assignmentId: raced.id };
   }
-  log(`Assigned ${roleName} (assignment ${assignmentId}). Managed identity tokens are cached for up to 24 hours: restart the function app to use the permission now.`);
+  log(`Assigned ${roleName} (assignment ${assignmentId}). Tokens already issued keep their old permissions (a managed identity's for up to 24 hours): restart the function app to use the permission now.`);
   return { assigned: true, assignmentId };
 }
 
@@ -227,6 +259,10 @@ function readString(body: unknown, key: string, what: string): string {
 function optionalString(body: unknown, key: string): string | undefined {
   const value = typeof body === "object" && body !== null ? (body as Record<string, unknown>)[key] : undefined;
   return typeof value === "string" ? value : undefined;
+}
+
+function readPrincipal(raw: unknown, id: string): { id: string; displayName: string; type: string | undefined } {
+  return { id, displayName: optionalString(raw, "displayName") ?? id, type: optionalString(raw, "servicePrincipalType") };
 }
 
 function readAppRole(raw: unknown): AppRole {

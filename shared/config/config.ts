@@ -1,8 +1,11 @@
-import { ConfigError } from "../errors";
+import { ConfigError, describeValue } from "../errors";
 import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
 import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
 import { defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
+import { readIdentityConfig as readIdentitySection, type IdentityConfig } from "./identityConfig";
 import { settingDefault } from "./settings";
+
+export type { IdentityConfig } from "./identityConfig";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -33,10 +36,6 @@ export interface GraphConfig {
   readonly timeoutInMs: number;
 }
 
-export interface IdentityConfig {
-  readonly clientId?: string;
-}
-
 export interface StateConfig {
   readonly connection: StorageConnection;
   readonly tableName: string;
@@ -60,6 +59,7 @@ export interface ChannelsConfig {
 export interface Config {
   readonly pollSchedule: string;
   readonly graph: GraphConfig;
+  /** Which identity signs in to Graph (the managed identity, or an app registration trusting it). */
   readonly identity: IdentityConfig;
   readonly state: StateConfig;
   readonly alerting: AlertingConfig;
@@ -141,8 +141,9 @@ export function readTenantSetting(env: Env): string | undefined {
   return tenantId;
 }
 
+/** AZURE_CLIENT_ID, GRAPH_CLIENT_ID (with GRAPH_TENANT_ID) and AZURE_AUTHORITY_HOST: which identity signs in to Graph. */
 export function readIdentityConfig(env: Env): IdentityConfig {
-  return optionalProp("clientId", settingReader(env)("AZURE_CLIENT_ID"));
+  return readIdentitySection(settingReader(env));
 }
 
 export function readStateConfig(env: Env): StateConfig {
@@ -317,15 +318,6 @@ export function parseDuration(setting: string, raw: string): number | undefined 
   const unit = match?.[2];
   if (!match || unit === undefined) throw new ConfigError(setting, `${describeValue(raw)} is not a duration such as 30m, 24h or 2d (or 'off')`);
   return Number(match[1]) * (DURATION_UNITS_IN_MS[unit] as number);
-}
-
-/**
- * How an error shows a value the operator set. A setting can hold a key, a signature or a SAS when it
- * was pasted in the wrong place, and configuration errors reach the logs (Application Insights in
- * Azure): only a short token that cannot be one is quoted; anything else is described, not shown.
- */
-export function describeValue(value: string): string {
-  return /^[A-Za-z][\w .:+-]{0,23}$/.test(value) && !/[A-Za-z0-9+/]{20,}/.test(value) ? `'${value}'` : `the value (${value.length} characters, not shown)`;
 }
 
 function splitList(raw: string | undefined): string[] {

@@ -9,6 +9,7 @@ import {
 import type { TokenCredential } from "@azure/core-auth";
 import { GraphRequestError, errorMessage } from "../errors";
 import { graphTarget } from "./graphClouds";
+import { RestoreAccessDeniedError, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
 import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
 
 /** The global cloud's Graph scope (the tenant-of-credential look-up; clients use their cloud's). */
@@ -26,6 +27,8 @@ export interface GraphApiOptions {
   /** Emulator origins the process environment trusts with tokens (readEmulatorOrigins); empty in Azure. */
   readonly emulatorOrigins?: readonly string[];
   readonly credential: TokenCredential;
+  /** Who the credential signs in as, to name the principal Graph refused (default managedIdentity). */
+  readonly principalKind?: GraphPrincipalKind;
   readonly maxRetries: number;
   readonly timeoutInMs: number;
   readonly counters: GraphTrafficCounters;
@@ -52,6 +55,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
   const target = graphTarget(options.endpoint, options.emulatorOrigins ?? []);
   const endpoint = new URL(target.origin);
   let tenantId: string | undefined;
+  let principal: GraphPrincipal | undefined;
   // The SDK flattens errors thrown by the auth provider into a GraphError; keep ours to rethrow it intact.
   let lastCredentialError: GraphRequestError | undefined;
   const authProvider: AuthenticationProvider = {
@@ -67,7 +71,9 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
         lastCredentialError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", target.scope);
         throw lastCredentialError;
       }
-      tenantId = readTenantClaim(token.token) ?? tenantId;
+      const claims = readTokenClaims(token.token);
+      tenantId = claims.tid ?? tenantId;
+      principal = { kind: options.principalKind ?? "managedIdentity", ...(claims.oid !== undefined && { objectId: claims.oid }), ...(claims.appid !== undefined && { appId: claims.appid }) };
       return token.token;
     },
   };
@@ -106,7 +112,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
       // What a middleware or the credential threw comes back flattened into a GraphError: rethrow the original.
       if (state.error) throw state.error;
       if (error instanceof GraphError && error.code === "GraphRequestError" && lastCredentialError) throw lastCredentialError;
-      throw toGraphRequestError(error, url);
+      throw toGraphRequestError(error, url, principal);
     }
   };
 
@@ -134,7 +140,7 @@ export function resolveGraphUrl(endpoint: URL, pathOrLink: string): URL {
   return new URL(endpoint.origin + versioned);
 }
 
-function toGraphRequestError(error: unknown, url: string): GraphRequestError {
+function toGraphRequestError(error: unknown, url: string, principal: GraphPrincipal | undefined): GraphRequestError {
   if (error instanceof GraphRequestError) return error;
   const path = new URL(url).pathname;
   if (error instanceof GraphError) {
@@ -142,12 +148,15 @@ function toGraphRequestError(error: unknown, url: string): GraphRequestError {
     const code = error.code ?? undefined;
     const detail = error.message || code || "request failed";
     const prefix = status !== undefined ? `Graph answered ${status}${code ? ` ${code}` : ""}` : "Graph request failed";
+    if (status === 403 && isRestoreApiPath(path)) {
+      return new RestoreAccessDeniedError(`${prefix} for ${path}: ${detail}`, restoreAccessFix(principal), principal, code, url, { cause: error });
+    }
     const hint =
-      status === 403
-        ? " (grant the app's managed identity the Microsoft Graph application permission BackupRestore-Restore.Read.All: restorewatch grant-graph-permission --principal-id <objectId>)"
-        : status === 401
-          ? " (the token was refused: check the managed identity and AZURE_CLIENT_ID)"
-          : "";
+      status === 401
+        ? principal?.kind === "appRegistration"
+          ? " (the token was refused: check the app registration GRAPH_CLIENT_ID and GRAPH_TENANT_ID)"
+          : " (the token was refused: check the managed identity and AZURE_CLIENT_ID)"
+        : "";
     return new GraphRequestError(`${prefix} for ${path}: ${detail}${hint}`, status, code, url, { cause: error });
   }
   return new GraphRequestError(`Graph request failed for ${path}: ${errorMessage(error)}`, undefined, undefined, url, { cause: error });
@@ -169,14 +178,33 @@ export async function tenantOfCredential(credential: TokenCredential): Promise<s
   return tenantId;
 }
 
-/** The `tid` claim of a JWT access token, read without verification (we hold the token, we only need the tenant). */
-export function readTenantClaim(token: string): string | undefined {
+/** The identity claims of a JWT access token, read without verification (we hold the token; we only need to name its tenant and principal). */
+export interface TokenIdentityClaims {
+  readonly tid?: string;
+  readonly oid?: string;
+  /** `appid` (v1 tokens, as Graph's are) or `azp` (v2). */
+  readonly appid?: string;
+}
+
+export function readTokenClaims(token: string): TokenIdentityClaims {
   const payload = token.split(".")[1];
-  if (!payload) return undefined;
+  if (!payload) return {};
+  let claims: unknown;
   try {
-    const claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8")) as { tid?: unknown };
-    return typeof claims.tid === "string" ? claims.tid : undefined;
+    claims = JSON.parse(Buffer.from(payload, "base64url").toString("utf8"));
   } catch {
-    return undefined;
+    return {};
   }
+  if (typeof claims !== "object" || claims === null) return {};
+  const text = (name: string): string | undefined => {
+    const value = (claims as Record<string, unknown>)[name];
+    return typeof value === "string" ? value : undefined;
+  };
+  const [tid, oid, appid] = [text("tid"), text("oid"), text("appid") ?? text("azp")];
+  return { ...(tid !== undefined && { tid }), ...(oid !== undefined && { oid }), ...(appid !== undefined && { appid }) };
+}
+
+/** The `tid` claim of a JWT access token, read without verification. */
+export function readTenantClaim(token: string): string | undefined {
+  return readTokenClaims(token).tid;
 }

@@ -4,7 +4,7 @@ import type { AlertChannel } from "../channels/channel";
 import type { Config } from "../config/config";
 import { createGraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
-import { createAppCredential } from "../identity";
+import { createAppCredential, createGraphCredential } from "../identity";
 import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
 import type { Logger } from "./logger";
@@ -14,7 +14,11 @@ export interface CreatePollDepsOptions {
   readonly config: Config;
   readonly log: Logger;
   readonly channels: readonly AlertChannel[];
-  /** The app's credential; by default from AZURE_CLIENT_ID (managed identity) or DefaultAzureCredential. */
+  /**
+   * The app's own credential (Table Storage; and Graph in managed-identity mode, or the source of the
+   * app registration's assertion with GRAPH_CLIENT_ID); by default from AZURE_CLIENT_ID (managed
+   * identity) or DefaultAzureCredential.
+   */
   readonly credential?: TokenCredential;
   readonly now?: () => Date;
   /** First Graph retry delay when no Retry-After is given (tests shorten it). */
@@ -27,6 +31,7 @@ export interface CreatePollDepsOptions {
 export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
   const { config } = options;
   const credential = options.credential ?? createAppCredential(config.identity.clientId);
+  const graphCredential = createGraphCredential(config.identity, undefined, { managedIdentity: credential, ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }) });
   const graphCounters: GraphTrafficCounters = { requests: 0, bytesRead: 0, throttled: 0 };
   const tableCounters = newTableCounters();
   const connection = config.state.connection;
@@ -44,7 +49,8 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     graph: createGraphApi({
       endpoint: config.graph.endpoint,
       ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }),
-      credential,
+      credential: graphCredential,
+      principalKind: config.identity.mode,
       maxRetries: config.graph.maxRetries,
       timeoutInMs: config.graph.timeoutInMs,
       counters: graphCounters,

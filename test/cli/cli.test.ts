@@ -49,6 +49,14 @@ describe("restorewatch --help", () => {
     expect(testAlert.err).toEqual([expect.stringMatching(/^restorewatch: ALERT_EMAIL_TO no alert channel is configured/)]);
   });
 
+  it("grant-graph-permission takes exactly one of --principal-id and --app-id", async () => {
+    for (const args of [[], ["--app-id"], ["--principal-id", "a", "--app-id", "b"], ["--object-id", "a"], ["a"]]) {
+      const { code, err } = await cli(["grant-graph-permission", ...args]);
+      expect({ code, args }).toEqual({ code: 64, args });
+      expect(err).toEqual([expect.stringContaining("usage: restorewatch grant-graph-permission --principal-id <objectId> | --app-id <clientId>")]);
+    }
+  });
+
   it("takes --name value and --name=value alike", async () => {
     const spaced = await cli(["silence", "--workload", "exchange", "--until", "2000-01-01T00:00:00Z"]);
     const joined = await cli(["silence", "--workload=exchange", "--until=2000-01-01T00:00:00Z"]);

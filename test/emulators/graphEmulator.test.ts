@@ -322,6 +322,23 @@ describe("authentication and authorization", () => {
     expect((await call(`${strict.url}${SESSIONS}`, { token: token([READ]) })).status).toBe(403);
     expect((await call(`${strict.url}${SESSIONS}`, { token: token(["BackupRestore-Restore.Special"]) })).status).toBe(200);
   });
+
+  it("with allowedAppIds serves only those applications: another principal with the role (a managed identity) gets 403", async () => {
+    const controller = crypto.randomUUID();
+    const identity = { appId: crypto.randomUUID(), objectId: crypto.randomUUID() };
+    const emulator = await start({ allowedAppIds: [controller] });
+
+    const refused = await call(`${emulator.url}${SESSIONS}`, { token: token([READ], identity) });
+    expect(refused.status).toBe(403);
+    expect(await json(refused)).toEqual({ error: { code: "Forbidden", message: expect.any(String), innerError: { date: expect.any(String), "request-id": expect.any(String), "client-request-id": expect.any(String) } } });
+    expect((await call(`${emulator.url}${SESSIONS}`, { token: token([READ]) })).status).toBe(403); // no appid at all
+    expect((await call(`${emulator.url}${SESSIONS}`, { token: token([READ], { appId: controller.toUpperCase() }) })).status).toBe(200);
+    // The role is still required of the allowed app.
+    expect((await call(`${emulator.url}${SESSIONS}`, { token: token([], { appId: controller }) })).status).toBe(403);
+    // Each request records who called.
+    expect(emulator.requests[0]).toMatchObject({ authorized: true, status: 403, appId: identity.appId, objectId: identity.objectId });
+    expect(emulator.requests[2]).toMatchObject({ authorized: true, status: 200, appId: controller.toUpperCase() });
+  });
 });
 
 describe("mounted routes", () => {
@@ -463,13 +480,14 @@ describe("state and request log", () => {
     expect(() => emulator.updateSession(session.id, {})).toThrow();
   });
 
-  it("records every request with path, query, Prefer, authorization and status", async () => {
+  it("records every request with path, query, Prefer, authorization, caller and status", async () => {
     const emulator = await start();
     const before = Date.now();
-    await call(`${emulator.url}${SESSIONS}?$top=5`, { prefer: PREFER_ALL });
+    const caller = { appId: crypto.randomUUID(), objectId: crypto.randomUUID() };
+    await call(`${emulator.url}${SESSIONS}?$top=5`, { prefer: PREFER_ALL, token: token([READ], caller) });
     await call(`${emulator.url}/v1.0/nowhere`, { token: null });
     expect(emulator.requests).toEqual([
-      { method: "GET", path: `${SESSIONS}?$top=5`, prefer: PREFER_ALL, authorized: true, status: 200, at: expect.any(Number) },
+      { method: "GET", path: `${SESSIONS}?$top=5`, prefer: PREFER_ALL, authorized: true, ...caller, status: 200, at: expect.any(Number) },
       { method: "GET", path: "/v1.0/nowhere", authorized: false, status: 401, at: expect.any(Number) },
     ]);
     expect(emulator.requests[0]?.at).toBeGreaterThanOrEqual(before);

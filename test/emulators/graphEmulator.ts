@@ -58,6 +58,13 @@ export interface GraphEmulatorOptions {
   routes?: GraphRoute[];
   /** Emit '#microsoft.graph.sharepointRestoreSession' as the docs examples do; default false (canonical CSDL casing). */
   lowercaseSharePointType?: boolean;
+  /**
+   * Backup Storage serves only these applications (`appid` of the token), e.g. the tenant's registered
+   * Backup Storage controller: any other principal, a managed identity included, gets 403 on the
+   * restore endpoints even with the app role. Unset: any principal with the role is served. Whether
+   * and how Microsoft enforces this is undocumented (graph-backup-restore.md §3).
+   */
+  allowedAppIds?: readonly string[];
 }
 
 export interface Fault {
@@ -78,6 +85,10 @@ export interface RecordedRequest {
   readonly prefer?: string;
   /** The request carried a bearer token this emulator accepts for Graph (signature, expiry, audience). */
   readonly authorized: boolean;
+  /** `appid` of that token: the application (or managed identity client id) that called. */
+  readonly appId?: string;
+  /** `oid` of that token: the caller's service principal. */
+  readonly objectId?: string;
   /** Status sent, 0 while the request is still pending. */
   readonly status: number;
   readonly at: number;
@@ -465,7 +476,8 @@ export class GraphEmulator {
     const url = new URL(req.url ?? "/", this.url);
     const prefer = headerValue(req.headers.prefer);
     const auth = this.authenticate(req.headers.authorization);
-    const record: Mutable<RecordedRequest> = { method: req.method ?? "GET", path: url.pathname + url.search, authorized: auth.ok, status: 0, at: Date.now(), ...(prefer !== undefined && { prefer }) };
+    const caller = auth.ok ? { ...(auth.claims.appid !== undefined && { appId: auth.claims.appid }), objectId: auth.claims.oid } : {};
+    const record: Mutable<RecordedRequest> = { method: req.method ?? "GET", path: url.pathname + url.search, authorized: auth.ok, ...caller, status: 0, at: Date.now(), ...(prefer !== undefined && { prefer }) };
     this.requests.push(record);
 
     const fault = this.takeFault(record.path);
@@ -512,6 +524,7 @@ export class GraphEmulator {
       return { ...graphError(405, "MethodNotAllowed", `The HTTP method '${method}' is not supported for this resource by the emulator.`), headers: { Allow: "GET" } };
     }
     if (!this.hasRestoreReadRole(auth.claims)) return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    if (!this.isAllowedApp(auth.claims)) return graphError(403, "Forbidden", "The calling application is not authorized to access Microsoft 365 Backup Storage in this tenant.");
 
     const render: RenderOptions = { includeUnknownEnumMembers: prefersUnknownEnumMembers(prefer), lowercaseSharePointType: this.options.lowercaseSharePointType ?? false };
     const skipToken = url.searchParams.get("$skiptoken") ?? url.searchParams.get("$skipToken") ?? undefined;
@@ -599,6 +612,11 @@ export class GraphEmulator {
   private hasRestoreReadRole(claims: TokenClaims): boolean {
     const granted = new Set([...(claims.roles ?? []), ...(claims.scp ?? "").split(" ")]);
     return granted.has(this.requiredRole) || granted.has(READ_WRITE_ROLE);
+  }
+
+  private isAllowedApp(claims: TokenClaims): boolean {
+    const allowed = this.options.allowedAppIds;
+    return allowed === undefined || (claims.appid !== undefined && allowed.some((appId) => appId.toLowerCase() === claims.appid?.toLowerCase()));
   }
 
   private notFound(segment: string): GraphRouteResponse {

@@ -1,7 +1,7 @@
 import { ManagedIdentityCredential } from "@azure/identity";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ManagedIdentityEndpoint } from "./managedIdentityEndpoint";
-import { GRAPH_AUDIENCE, TokenIssuer } from "./tokens";
+import { GRAPH_AUDIENCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, TokenIssuer } from "./tokens";
 
 const READ = "BackupRestore-Restore.Read.All";
 const issuer = new TokenIssuer();
@@ -48,6 +48,34 @@ describe("ManagedIdentityEndpoint (HTTP)", () => {
     expect(verified).toMatchObject({ ok: true, claims: { aud: GRAPH_AUDIENCE, tid: "11111111-2222-3333-4444-555555555555", oid: objectId, roles: [READ] } });
     expect(verified.ok && verified.claims.exp).toBe(Number(body.expires_on));
     expect(endpoint.requests).toEqual([{ resource: GRAPH_AUDIENCE, clientId, headerOk: true }]);
+  });
+
+  it("issues the token-exchange assertion a federated identity credential trusts: iss = home tenant's v2 issuer, sub = object id, aud = the exchange app id", async () => {
+    const clientId = crypto.randomUUID();
+    const objectId = crypto.randomUUID();
+    const home = "11111111-2222-3333-4444-555555555555";
+    const endpoint = await start({ clientId, objectId, roles: [READ], tenantId: home });
+
+    const response = await request(endpoint, { resource: TOKEN_EXCHANGE_AUDIENCE, client_id: clientId });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as TokenResponse;
+    expect(body).toMatchObject({ resource: TOKEN_EXCHANGE_AUDIENCE, token_type: "Bearer", client_id: clientId });
+    const verified = issuer.verify(body.access_token);
+    if (!verified.ok) throw new Error(verified.reason);
+    expect(verified.claims).toMatchObject({ iss: `https://login.microsoftonline.com/${home}/v2.0`, sub: objectId, aud: TOKEN_EXCHANGE_APP_ID, tid: home, oid: objectId, appid: clientId });
+    // An assertion is not an access token for an API: no app roles in it.
+    expect(verified.claims.roles).toBeUndefined();
+
+    const uriForm = await start({ clientId, objectId, assertionAudience: "uri" });
+    const uriBody = (await (await request(uriForm, { resource: `${TOKEN_EXCHANGE_AUDIENCE}/.default`, client_id: clientId })).json()) as TokenResponse;
+    expect(issuer.verify(uriBody.access_token)).toMatchObject({ ok: true, claims: { aud: TOKEN_EXCHANGE_AUDIENCE, sub: objectId } });
+  });
+
+  it("puts the identity's client id in appid, as real managed identity tokens carry it", async () => {
+    const clientId = crypto.randomUUID();
+    const endpoint = await start({ clientId });
+    const body = (await (await request(endpoint, { resource: GRAPH_AUDIENCE, client_id: clientId })).json()) as TokenResponse;
+    expect(issuer.verify(body.access_token)).toMatchObject({ ok: true, claims: { appid: clientId, oid: endpoint.objectId } });
   });
 
   it("strips a trailing /.default from the resource", async () => {
@@ -140,6 +168,14 @@ describe("ManagedIdentityCredential from @azure/identity against the endpoint", 
     // Another credential for the same identity is answered from MSAL's process-wide cache.
     await new ManagedIdentityCredential({ clientId }).getToken("https://graph.microsoft.com/.default");
     expect(endpoint.requests).toHaveLength(1);
+  });
+
+  it("gets the token-exchange assertion for scope api://AzureADTokenExchange/.default", async () => {
+    const before = endpoint.requests.length;
+    const assertion = await new ManagedIdentityCredential({ clientId }).getToken(`${TOKEN_EXCHANGE_AUDIENCE}/.default`);
+
+    expect(endpoint.requests.slice(before)).toEqual([{ resource: TOKEN_EXCHANGE_AUDIENCE, clientId, headerOk: true }]);
+    expect(issuer.verify(assertion.token)).toMatchObject({ ok: true, claims: { aud: TOKEN_EXCHANGE_APP_ID, sub: endpoint.objectId, appid: clientId } });
   });
 
   it("fails for an identity the app does not have", async () => {

@@ -1,12 +1,13 @@
 import { randomUUID } from "node:crypto";
 import http from "node:http";
 import type { AddressInfo, Socket } from "node:net";
-import { TEST_TENANT_ID, type TokenIssuer } from "./tokens";
+import { TEST_TENANT_ID, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, entraIssuer, type TokenIssuer } from "./tokens";
 
 export interface ManagedIdentityEndpointOptions {
   issuer: TokenIssuer;
   /** App roles put in issued tokens (changeable with setRoles). */
   roles?: string[];
+  /** The identity's home tenant. */
   tenantId?: string;
   /**
    * The app's user-assigned identity. When set, the app has only that identity: requests must name it
@@ -16,6 +17,11 @@ export interface ManagedIdentityEndpointOptions {
   clientId?: string;
   /** The identity's object (principal) id, the `oid` of issued tokens. */
   objectId?: string;
+  /**
+   * `aud` of token-exchange assertions (resource api://AzureADTokenExchange): the "AAD Token Exchange
+   * Endpoint" app id, as real ones carry (default), or the URI that was asked for.
+   */
+  assertionAudience?: "appId" | "uri";
 }
 
 export interface ManagedIdentityRequest {
@@ -34,6 +40,10 @@ const TOKEN_PATH = "/msi/token";
  * IDENTITY_HEADER, api-version 2019-08-01) as MSAL node's AppService source calls it:
  * GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=...[&client_id=...|&object_id=...|&mi_res_id=...]
  * with the X-IDENTITY-HEADER secret.
+ *
+ * For resource api://AzureADTokenExchange it issues what a federated identity credential trusts: `iss`
+ * https://login.microsoftonline.com/{home tenant}/v2.0, `sub` the identity's object id, `aud` the token
+ * exchange app id (identity-and-tenants.md §1.3).
  */
 export class ManagedIdentityEndpoint {
   readonly requests: ManagedIdentityRequest[] = [];
@@ -42,7 +52,8 @@ export class ManagedIdentityEndpoint {
   private readonly sockets = new Set<Socket>();
   /** client_id reported for the system-assigned identity. */
   private readonly systemClientId = randomUUID();
-  private readonly objectId: string;
+  /** The identity's object (principal) id: the `oid` of its tokens, the `sub` of its assertions. */
+  readonly objectId: string;
 
   private constructor(
     private readonly server: http.Server,
@@ -99,8 +110,14 @@ export class ManagedIdentityEndpoint {
 
     // Entra names the audience without the trailing slash a scope-derived resource carries (https://communication.azure.com/).
     const audience = resource.replace(/\/\.default$/, "").replace(/\/+$/, "");
-    const { token, claims } = this.options.issuer.issue({ audience, tenantId: this.options.tenantId ?? TEST_TENANT_ID, objectId: this.objectId, roles: this.roles });
-    this.json(res, 200, { access_token: token, expires_on: String(claims.exp), resource: audience, token_type: "Bearer", client_id: this.options.clientId ?? this.systemClientId });
+    const clientIdOfIdentity = this.options.clientId ?? this.systemClientId;
+    const tenantId = this.options.tenantId ?? TEST_TENANT_ID;
+    const identity = { tenantId, objectId: this.objectId, appId: clientIdOfIdentity };
+    const { token, claims } =
+      audience === TOKEN_EXCHANGE_AUDIENCE
+        ? this.options.issuer.issue({ ...identity, audience: this.options.assertionAudience === "uri" ? audience : TOKEN_EXCHANGE_APP_ID, issuerUrl: entraIssuer(tenantId), subject: this.objectId })
+        : this.options.issuer.issue({ ...identity, audience, roles: this.roles });
+    this.json(res, 200, { access_token: token, expires_on: String(claims.exp), resource: audience, token_type: "Bearer", client_id: clientIdOfIdentity });
   }
 
   /** Why the requested identity does not exist on this app, or undefined when it does. */

@@ -7,6 +7,8 @@ export interface TokenClaims {
   readonly iss: string;
   readonly tid: string;
   readonly oid: string;
+  /** The principal the token is about: an assertion's subject (a managed identity's object id). */
+  readonly sub?: string;
   readonly appid?: string;
   /** Application permissions (app roles), as in an app-only token. */
   readonly roles?: readonly string[];
@@ -20,6 +22,11 @@ export interface IssueOptions {
   readonly audience?: string;
   readonly tenantId?: string;
   readonly objectId?: string;
+  /** Application (client) id of the caller: the app registration, or the managed identity's client id. */
+  readonly appId?: string;
+  /** `iss`, default Entra's v1 issuer for the tenant (what Graph tokens carry). */
+  readonly issuerUrl?: string;
+  readonly subject?: string;
   readonly roles?: readonly string[];
   readonly scp?: string;
   readonly lifetimeInSeconds?: number;
@@ -27,6 +34,15 @@ export interface IssueOptions {
 
 export const TEST_TENANT_ID = "7e1a0c5d-3b1f-4f63-9d2a-0c6f5e8b4a11";
 export const GRAPH_AUDIENCE = "https://graph.microsoft.com";
+/** The global cloud's audience for federated-credential assertions (identity-and-tenants.md §1.1). */
+export const TOKEN_EXCHANGE_AUDIENCE = "api://AzureADTokenExchange";
+/** The app id of "AAD Token Exchange Endpoint": the `aud` real managed-identity assertions carry (§1.3). */
+export const TOKEN_EXCHANGE_APP_ID = "fb60f99c-7a34-4190-8149-302f77469936";
+
+/** `iss` of tokens Entra issues in a tenant's v2 endpoint, as a managed identity's assertion carries it. */
+export function entraIssuer(tenantId: string): string {
+  return `https://login.microsoftonline.com/${tenantId}/v2.0`;
+}
 
 function base64url(value: string | Buffer): string {
   return Buffer.from(value).toString("base64url");
@@ -46,9 +62,11 @@ export class TokenIssuer {
     const tid = options.tenantId ?? TEST_TENANT_ID;
     const claims: TokenClaims = {
       aud: options.audience ?? GRAPH_AUDIENCE,
-      iss: `https://sts.windows.net/${tid}/`,
+      iss: options.issuerUrl ?? `https://sts.windows.net/${tid}/`,
       tid,
       oid: options.objectId ?? randomUUID(),
+      ...(options.subject !== undefined && { sub: options.subject }),
+      ...(options.appId !== undefined && { appid: options.appId }),
       ...(options.roles && { roles: options.roles }),
       ...(options.scp && { scp: options.scp }),
       iat: now,

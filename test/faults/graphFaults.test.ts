@@ -124,7 +124,7 @@ const GRAPH_FAULTS: readonly GraphFault[] = [
   {
     name: "403: the app role is missing",
     credential: (r) => r.harness.issuer.credential({ roles: ["User.Read.All"] }),
-    expect: { run: "fails", error: /403 Authorization_RequestDenied.*grant the app's managed identity the Microsoft Graph application permission BackupRestore-Restore\.Read\.All: restorewatch grant-graph-permission/ },
+    expect: { run: "fails", error: /403 Authorization_RequestDenied.*refused restorewatch's managed identity.*application permission BackupRestore-Restore\.Read\.All: restorewatch grant-graph-permission --principal-id [0-9a-f-]{36}\b.*Backup Storage controller/ },
     seen: statusSeen(403, FIRST_PAGE),
   },
 ];

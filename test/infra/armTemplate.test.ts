@@ -18,7 +18,7 @@ const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
   STATE_STORAGE: "the state table lives in the host storage account (AzureWebJobsStorage__tableServiceUri)",
   ACS_CONNECTION_STRING: "it carries an access key; in Azure the app sends with its managed identity through ACS_ENDPOINT",
   GRAPH_ENDPOINT: "the default (https://graph.microsoft.com) is right in Azure; only emulators and relays change it",
-  GRAPH_TENANT_ID: "the code takes the tenant from the Graph token's tid claim",
+  AZURE_AUTHORITY_HOST: "the global cloud's authority is the default, and the only cloud that serves the restore APIs; it is for emulators",
   TEAMS_WEBHOOK_ALLOWED_HOSTS: "for self-hosted relays and tests; the Teams and Power Automate hosts are built in",
   ALERT_OUTBOX_DIR: "the file channel is for local development",
   ALERT_EMAIL_RATE_LIMIT: "the code takes ACS's limit from the sender's domain (Azure-managed or custom)",
@@ -26,8 +26,11 @@ const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
   RESTOREWATCH_EMULATOR_ORIGINS: "local emulators only: in Azure a token goes to Microsoft Graph and Entra ID and nowhere else",
 };
 
-/** Set only when the feature is configured (email recipients, a Teams webhook, a baseline time). */
-const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL", "ALERT_BASELINE_SINCE"];
+/**
+ * Set only when the feature is configured (email recipients, a Teams webhook, a baseline time, an app
+ * registration to sign in to Graph as, with the tenant it signs in to).
+ */
+const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL", "ALERT_BASELINE_SINCE", "GRAPH_CLIENT_ID", "GRAPH_TENANT_ID"];
 
 /** Host settings that are not restorewatch's: identity-based host storage and Entra-authenticated App Insights. */
 const HOST_STORAGE_KEYS = ["credential", "clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"].map((k) => `AzureWebJobsStorage__${k}`);
@@ -192,6 +195,13 @@ describe("infra/main.bicep compiled to ARM", () => {
       expect(names.filter((name) => settings.get(name)?.conditional).sort()).toEqual([...CONDITIONAL].sort());
     });
 
+    it("sign in to Graph as an app registration only when graphAppClientId is given, in the deployment's tenant", () => {
+      expect(settings.get("GRAPH_CLIENT_ID")).toEqual({ text: "parameters('graphAppClientId')", conditional: true });
+      expect(settings.get("GRAPH_TENANT_ID")).toEqual({ text: "tenant().tenantId", conditional: true });
+      expect(parameters["graphAppClientId"]).toMatchObject({ type: "string", defaultValue: "" });
+      expect(template.variables?.["graphAppEnabled"]).toBe("[not(empty(parameters('graphAppClientId')))]");
+    });
+
     it("include none of the settings Flex Consumption rejects", () => {
       expect(names.filter((name) => FLEX_FORBIDDEN.includes(name))).toEqual([]);
     });
@@ -228,7 +238,7 @@ describe("infra/main.bicep compiled to ARM", () => {
         expect(settings.get(setting)?.text, `${setting} is set from parameter ${parameter}`).toContain(`parameters('${parameter}')`);
       }
       // Settings an operator tunes all have a parameter; the rest come from the resources deployed.
-      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL"]);
+      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL", "GRAPH_TENANT_ID"]);
       const withParameter = new Set(tunable.map(([, p]) => p.metadata?.appSetting));
       expect(names.filter((name) => !fromResources.has(name) && !withParameter.has(name))).toEqual([]);
     });

@@ -8,6 +8,8 @@ import { TokenIssuer, type IssueOptions } from "../emulators/tokens";
 import { loadTestTls } from "../support/tls";
 
 const IDENTITY = { id: "a3c9e1f2-7b4d-4e6a-9c1b-2d8f0e5a7b63", appId: "d1e2f3a4-b5c6-4d7e-8f90-a1b2c3d4e5f6", displayName: "id-restorewatch-x7k2" };
+/** restorewatch's app registration (GRAPH_CLIENT_ID) and its service principal in this tenant. */
+const APP = { id: "6e5d4c3b-2a19-4f08-9e7d-6c5b4a392817", appId: "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c", displayName: "restorewatch" };
 const READ_ROLE_ID = "87853aa5-0372-4710-b34b-cef27bb7156e";
 const READ_WRITE_ROLE_ID = "bebd0841-a3d8-4313-a51d-731112c8ee41";
 /** What `az login` as a Privileged Role Administrator yields once consented, reduced to what matters. */
@@ -25,7 +27,7 @@ interface Harness {
   readonly state: DirectoryState;
   readonly graphSpId: string;
   readonly lines: string[];
-  run(options?: { token?: IssueOptions; principalId?: string; role?: string }): ReturnType<typeof grantGraphPermission>;
+  run(options?: { token?: IssueOptions; principalId?: string; appId?: string; role?: string }): ReturnType<typeof grantGraphPermission>;
   posts(): number;
 }
 
@@ -42,7 +44,7 @@ async function start(state: DirectoryState = createDirectoryState([IDENTITY]), b
     lines,
     run: (options = {}) =>
       grantGraphPermission({
-        principalId: options.principalId ?? IDENTITY.id,
+        ...(options.appId !== undefined ? { appId: options.appId } : { principalId: options.principalId ?? IDENTITY.id }),
         graph: requester(emulator, options.token ?? { scp: ADMIN_SCOPES }),
         log: (line) => lines.push(line),
         ...(options.role !== undefined && { role: options.role }),
@@ -163,6 +165,57 @@ describe("grant-graph-permission against the Graph emulator", () => {
     const result = await h.run({ token: { roles: ["Application.Read.All", "AppRoleAssignment.ReadWrite.All"] } });
 
     expect(result.assigned).toBe(true);
+  });
+
+  describe("--app-id: the service principal of an app id (GRAPH_CLIENT_ID, or a managed identity's client id)", () => {
+    function withApp(): DirectoryState {
+      const state = createDirectoryState([IDENTITY]);
+      state.servicePrincipals.push({ ...APP, servicePrincipalType: "Application", appRoles: [] });
+      return state;
+    }
+
+    it("looks the app registration's service principal up by app id and assigns the role to it", async () => {
+      const h = await start(withApp());
+
+      const result = await h.run({ appId: APP.appId });
+
+      expect(result.assigned).toBe(true);
+      expect(h.state.appRoleAssignments).toEqual([expect.objectContaining({ id: result.assignmentId, principalId: APP.id, resourceId: h.graphSpId, appRoleId: READ_ROLE_ID })]);
+      expect(decodeURIComponent(h.emulator.requests[1]?.path ?? "")).toContain(`/servicePrincipals?$filter=appId eq '${APP.appId}'`);
+      expect(h.lines.join("\n")).toContain(`Granting to restorewatch (Application), object id ${APP.id}, app id ${APP.appId}`);
+      // Idempotent by app id too.
+      expect(await h.run({ appId: APP.appId })).toEqual({ assigned: false, assignmentId: result.assignmentId });
+      expect(h.posts()).toBe(1);
+    });
+
+    it("a managed identity's client id finds the identity's service principal", async () => {
+      const h = await start(withApp());
+
+      const result = await h.run({ appId: IDENTITY.appId.toUpperCase() });
+
+      expect(result.assigned).toBe(true);
+      expect(h.state.appRoleAssignments[0]?.principalId).toBe(IDENTITY.id);
+    });
+
+    it("an app with no service principal in this tenant: says how to create one, writes nothing", async () => {
+      const h = await start(withApp());
+      const elsewhere = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+
+      const error = await failure(h.run({ appId: elsewhere }));
+
+      expect(error.reason).toBe("appServicePrincipalNotFound");
+      expect(error.message).toBe(`app id ${elsewhere} has no service principal in this tenant: create it (az ad sp create --id ${elsewhere}), or consent to the multi-tenant app in this tenant, then run this again`);
+      expect(h.posts()).toBe(0);
+    });
+
+    it("an app id that is not a GUID is refused before calling Graph", async () => {
+      const h = await start(withApp());
+
+      const error = await failure(h.run({ appId: "restorewatch" }));
+
+      expect(error.reason).toBe("invalidAppId");
+      expect(h.emulator.requests).toHaveLength(0);
+    });
   });
 
   describe("clear one-line errors", () => {

@@ -8,30 +8,35 @@ import { grantGraphPermission } from "../grantGraphPermission";
 
 export const grantGraphPermissionCommand: CliCommand = {
   name: "grant-graph-permission",
-  usage: "grant-graph-permission --principal-id <objectId>",
+  usage: "grant-graph-permission --principal-id <objectId> | --app-id <clientId>",
   summary: "grant the identity BackupRestore-Restore.Read.All (run as an admin)",
-  help: `Grants Microsoft Graph's application permission BackupRestore-Restore.Read.All to the service principal
-with this object id (the managed identity's principal id: azd output MANAGED_IDENTITY_PRINCIPAL_ID).
-Does nothing when the grant exists. Run it once, as a Privileged Role Administrator.
+  help: `Grants Microsoft Graph's application permission BackupRestore-Restore.Read.All to the principal
+restorewatch signs in to Graph as. Does nothing when the grant exists. Run it once, as a Privileged
+Role Administrator. Give exactly one of:
 
-  --principal-id <objectId>   the principal (object) id, not the client id
+  --principal-id <objectId>   the service principal's object id: the managed identity's principal id
+                              (azd output MANAGED_IDENTITY_PRINCIPAL_ID), not its client id
+  --app-id <clientId>         an application (client) id whose service principal is looked up:
+                              GRAPH_CLIENT_ID when restorewatch signs in as an app registration
 
 Signs in as you: AZURE_CLIENT_ID/AZURE_TENANT_ID/AZURE_CLIENT_SECRET when set, else the Azure CLI
 (az login), the Azure Developer CLI or Azure PowerShell. Needs no other setting; GRAPH_ENDPOINT only
 in a national cloud. Your token goes to Microsoft Graph of a national cloud and nowhere else: a
 GRAPH_ENDPOINT naming any other host is refused (an emulator needs RESTOREWATCH_EMULATOR_ORIGINS in the
 process environment; local.settings.json cannot set it).`,
-  options: { "principal-id": { type: "string" } },
+  options: { "principal-id": { type: "string" }, "app-id": { type: "string" } },
   async run({ values }, io) {
     const principalId = values["principal-id"];
-    if (typeof principalId !== "string") throw new UsageError(`--principal-id is required (usage: restorewatch ${grantGraphPermissionCommand.usage})`);
+    const appId = values["app-id"];
+    const target = typeof principalId === "string" && appId === undefined ? { principalId } : typeof appId === "string" && principalId === undefined ? { appId } : undefined;
+    if (!target) throw new UsageError(`give exactly one of --principal-id and --app-id (usage: restorewatch ${grantGraphPermissionCommand.usage})`);
     const graphConfig = readGraphConfig(io.env);
     // The operator's own credential (az login, a pipeline's service principal), not the app's identity.
     const credential = io.credential ?? createOperatorCredential();
     // Tokens go to Microsoft Graph only, whatever GRAPH_ENDPOINT a local.settings.json names.
     const emulatorOrigins = readEmulatorOrigins(io.processEnv ?? {});
     const graph = createGraphApi({ endpoint: graphConfig.endpoint, emulatorOrigins, credential, maxRetries: graphConfig.maxRetries, timeoutInMs: graphConfig.timeoutInMs, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
-    const result = await grantGraphPermission({ principalId, graph, log: io.out });
+    const result = await grantGraphPermission({ ...target, graph, log: io.out });
     io.out(result.assigned ? `assigned (assignment ${result.assignmentId})` : `already assigned (assignment ${result.assignmentId}); nothing to do`);
     return EXIT.ok;
   },
