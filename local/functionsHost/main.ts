@@ -23,6 +23,13 @@ const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>]
                             POST /admin/functions/<name> does), print the result as JSON and exit:
                             0 when it succeeded, 1 when it failed`;
 
+/**
+ * Whether Node had source maps on before the app was loaded (reported in "ready"). Under plain node, as
+ * the worker runs, only --enable-source-maps does that, and the worker gets it from the NODE_OPTIONS app
+ * setting; the app's index.js turns them on when it loads either way.
+ */
+const sourceMapsEnabledAtStart = process.sourceMapsEnabled;
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
@@ -72,6 +79,8 @@ async function main(): Promise<void> {
   if (speed !== 1) console.log(`[host] Clock sped up ${speed}x`);
   process.send?.({
     type: "ready",
+    entryFiles: host.entryFiles,
+    sourceMapsEnabledAtStart,
     functions: host.functions.map((fn) => ({ name: fn.name, triggerType: fn.trigger.type, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] ?? false })),
   });
   scheduler.start();

@@ -152,6 +152,18 @@ describe("AcsEmailEmulator", () => {
     });
   });
 
+  it("with linkedSenderDomains, ends a send from another domain Failed with DomainNotLinked", async () => {
+    await acs.stop();
+    acs = await AcsEmailEmulator.start({ tls: loadTestTls(), linkedSenderDomains: ["0C1D2E3F.azurecomm.net"] });
+    const linked = randomUUID();
+    expect((await post(wireMessage(), { operationId: linked })).status).toBe(202);
+    expect(await (await get(linked)).json()).toEqual({ id: linked, status: "Succeeded" });
+    const unlinked = randomUUID();
+    const otherSender = JSON.stringify({ ...(JSON.parse(wireMessage()) as object), senderAddress: "DoNotReply@contoso.com" });
+    expect((await post(otherSender, { operationId: unlinked })).status).toBe(202);
+    expect(await (await get(unlinked)).json()).toEqual({ id: unlinked, status: "Failed", error: { code: "DomainNotLinked", message: "The specified sender domain has not been linked." } });
+  });
+
   it("with hangMs, accepts the send but answers late (a lost response)", async () => {
     acs.failNext(1, { hangMs: 60_000 });
     const operationId = randomUUID();

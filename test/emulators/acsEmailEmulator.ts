@@ -37,6 +37,12 @@ export interface AcsEmailEmulatorOptions {
   readonly managedDomainLimits?: boolean;
   /** Clock for the rate windows and x-ms-date checks; default Date.now. */
   readonly now?: () => number;
+  /**
+   * The sender domains linked to the resource (an Azure-managed `<id>.azurecomm.net`, or verified custom
+   * domains). When given, a send from any other domain is accepted but its operation ends Failed with
+   * DomainNotLinked (as failOperations models it). Absent: any sender is accepted.
+   */
+  readonly linkedSenderDomains?: readonly string[];
 }
 
 export interface AcceptedMessage {
@@ -213,7 +219,7 @@ export class AcsEmailEmulator {
     }
     const invalid = validate(message);
     if (invalid) return errorAnswer(400, "InvalidRequest", invalid);
-    const failure = this.operationFailures.shift();
+    const failure = this.unlinkedSender(message.senderAddress ?? "") ?? this.operationFailures.shift();
     this.operations.set(operationId, {
       status: "Running",
       runningPollsLeft: this.options.runningPolls ?? 0,
@@ -231,6 +237,14 @@ export class AcsEmailEmulator {
       auth,
     });
     return this.accepted(operationId, "Running");
+  }
+
+  /** The DomainNotLinked failure a send from this sender ends with, or undefined when its domain is linked (or any is). */
+  private unlinkedSender(sender: string): { code: string; message: string } | undefined {
+    const linked = this.options.linkedSenderDomains;
+    if (linked === undefined) return undefined;
+    const domain = sender.slice(sender.lastIndexOf("@") + 1).toLowerCase();
+    return linked.some((d) => d.toLowerCase() === domain) ? undefined : { code: "DomainNotLinked", message: "The specified sender domain has not been linked." };
   }
 
   private accepted(operationId: string, status: OperationStatus): Answer {

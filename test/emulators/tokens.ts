@@ -15,6 +15,8 @@ export interface TokenClaims {
   /** Delegated scopes, space-separated, as in a user token. */
   readonly scp?: string;
   readonly iat: number;
+  /** Not before: Entra sets it (to iat); Azurite's `--oauth basic` refuses a token without it. */
+  readonly nbf: number;
   readonly exp: number;
 }
 
@@ -70,6 +72,7 @@ export class TokenIssuer {
       ...(options.roles && { roles: options.roles }),
       ...(options.scp && { scp: options.scp }),
       iat: now,
+      nbf: now,
       exp: now + (options.lifetimeInSeconds ?? 3600),
     };
     const header = base64url(JSON.stringify({ alg: "HS256", typ: "JWT" }));

@@ -8,6 +8,9 @@ export const AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2U
 
 export interface AzuriteTable {
   readonly port: number;
+  /** The account's table endpoint, e.g. http://127.0.0.1:10002/devstoreaccount1 (https with the oauth option). */
+  readonly tableEndpoint: string;
+  /** Shared-key connection string of the well-known account. */
   readonly connectionString: string;
   readonly process: ChildProcess;
   stop(): Promise<void>;
@@ -17,6 +20,14 @@ export interface StartAzuriteOptions {
   /** Folder for persistent data; in memory when absent. */
   readonly location?: string;
   readonly port?: number;
+  /**
+   * Serve HTTPS with this certificate and accept Entra bearer tokens too (`--oauth basic`; Azurite takes
+   * bearer tokens only over HTTPS). Basic means: the token must decode as a JWT with iat, nbf and exp
+   * (now between nbf and exp), an issuer starting with https://sts.windows.net/ (or another Entra cloud's)
+   * and the audience https://storage.azure.com[/], the storage app id or https://<account>.table.core.windows.net;
+   * neither its signature nor any role is checked. Shared key still works. Absent: http, no bearer tokens.
+   */
+  readonly oauth?: { readonly certPath: string; readonly keyPath: string };
 }
 
 const AZURITE_TABLE_MAIN = path.resolve(__dirname, "../../node_modules/azurite/dist/src/table/main.js");
@@ -26,6 +37,8 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
   const port = options.port ?? (await freePort());
   const args = [AZURITE_TABLE_MAIN, "--tableHost", "127.0.0.1", "--tablePort", String(port), "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent"];
   args.push(...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]));
+  if (options.oauth) args.push("--oauth", "basic", "--cert", options.oauth.certPath, "--key", options.oauth.keyPath);
+  const protocol = options.oauth ? "https" : "http";
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   await new Promise<void>((resolve, reject) => {
@@ -41,11 +54,11 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
     child.once("exit", (code) => reject(new Error(`Azurite exited with ${code} before listening:\n${output}`)));
     child.once("error", reject);
   });
-  const connectionString =
-    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};` +
-    `TableEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT};`;
+  const tableEndpoint = `${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  const connectionString = `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`;
   return {
     port,
+    tableEndpoint,
     connectionString,
     process: child,
     stop: () =>

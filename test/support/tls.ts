@@ -6,6 +6,7 @@ export interface TestTls {
   readonly cert: string;
   readonly key: string;
   readonly certPath: string;
+  readonly keyPath: string;
 }
 
 /**
@@ -32,12 +33,13 @@ export async function ensureTestTls(dir: string): Promise<TestTls> {
     writeFileSync(keyPath, pems.private, { mode: 0o600 });
     writeFileSync(certPath, pems.cert);
   }
-  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath };
+  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath };
 }
 
 /** The TLS material of the running test session (see test/support/globalSetup.ts). */
 export function loadTestTls(): TestTls {
   const certPath = process.env["NODE_EXTRA_CA_CERTS"];
   if (!certPath) throw new Error("NODE_EXTRA_CA_CERTS is not set: run the tests through vitest (vitest.config.ts makes the test certificate)");
-  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(path.join(path.dirname(certPath), "key.pem"), "utf8"), certPath };
+  const keyPath = path.join(path.dirname(certPath), "key.pem");
+  return { cert: readFileSync(certPath, "utf8"), key: readFileSync(keyPath, "utf8"), certPath, keyPath };
 }
