@@ -8,6 +8,7 @@ import { buildFunctionsHostBundle } from "../../local/functionsHost/bundle";
 import { buildDeployPackage } from "../../scripts/deployPackage";
 import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import { GraphEmulator, type EmulatedSession } from "../emulators/graphEmulator";
+import { EntraEmulator } from "../emulators/entraEmulator";
 import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
 import { TeamsReceiver } from "../emulators/teamsReceiver";
 import { GRAPH_AUDIENCE, TokenIssuer } from "../emulators/tokens";
@@ -45,17 +46,23 @@ const HOST_ONLY_ENDPOINT = "https://127.0.0.1:9";
 const CLOCK_SPEED = 300;
 
 /** Settings every rehearsal adds on top of the ARM settings (each identity mode adds its own too). */
-const ADDED_IN_EVERY_MODE = ["GRAPH_ENDPOINT", "TEAMS_WEBHOOK_ALLOWED_HOSTS", "NODE_EXTRA_CA_CERTS", "PATH"] as const;
+const ADDED_IN_EVERY_MODE = ["GRAPH_ENDPOINT", "RESTOREWATCH_EMULATOR_ORIGINS", "TEAMS_WEBHOOK_ALLOWED_HOSTS", "NODE_EXTRA_CA_CERTS", "PATH"] as const;
+/** The app registration of the second identity mode (deployment parameter graphAppClientId). */
+const APP_CLIENT_ID = "2b6d4f80-1c3e-4a5b-8d7c-9e0f1a2b3c4d";
 
 interface StandInIdentity {
   readonly clientId: string;
   readonly principalId: string;
 }
 
-/** The local service that hands the app its tokens, as the platform provides it. */
+/** The local services that hand the app its tokens, as the platform (and Entra ID) provide them. */
 interface TokenService {
   /** What the platform puts in the app's environment for it (not app settings). */
   readonly environment: Readonly<Record<string, string>>;
+  /** Origins of these services that receive tokens (the emulator opt-in, beside the Graph emulator's). */
+  readonly emulatorOrigins: readonly string[];
+  /** The app id whose tokens the Graph emulator accepts, and no other. */
+  readonly graphCaller: string;
   stop(): Promise<void>;
 }
 
@@ -66,6 +73,8 @@ interface IdentityMode {
   readonly parameters: Readonly<Record<string, ArmValue>>;
   /** The names of the settings startTokenService adds: with ADDED_IN_EVERY_MODE, all the rehearsal adds. */
   readonly addedSettings: readonly string[];
+  /** What the template sets for Graph sign-in in this mode (undefined: not set). */
+  readonly graphSignIn: { readonly GRAPH_CLIENT_ID?: string; readonly GRAPH_TENANT_ID?: string };
   startTokenService(context: { readonly issuer: TokenIssuer; readonly identity: StandInIdentity; readonly tenantId: string }): Promise<TokenService>;
 }
 
@@ -74,10 +83,34 @@ const IDENTITY_MODES: readonly IdentityMode[] = [
     name: "user-assigned managed identity",
     parameters: {},
     addedSettings: ["IDENTITY_ENDPOINT", "IDENTITY_HEADER"],
+    graphSignIn: {},
     async startTokenService({ issuer, identity, tenantId }) {
       // Serves only the deployment's identity: a request for any other client id gets 400.
       const endpoint = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE], clientId: identity.clientId, objectId: identity.principalId, tenantId });
-      return { environment: { IDENTITY_ENDPOINT: endpoint.endpoint, IDENTITY_HEADER: endpoint.secret }, stop: () => endpoint.stop() };
+      return { environment: { IDENTITY_ENDPOINT: endpoint.endpoint, IDENTITY_HEADER: endpoint.secret }, emulatorOrigins: [], graphCaller: identity.clientId, stop: () => endpoint.stop() };
+    },
+  },
+  {
+    name: "app registration trusting the managed identity",
+    parameters: { graphAppClientId: APP_CLIENT_ID },
+    // AZURE_AUTHORITY_HOST: an endpoint, as GRAPH_ENDPOINT is (in Azure the default, Microsoft Entra ID, applies).
+    addedSettings: ["IDENTITY_ENDPOINT", "IDENTITY_HEADER", "AZURE_AUTHORITY_HOST"],
+    graphSignIn: { GRAPH_CLIENT_ID: APP_CLIENT_ID, GRAPH_TENANT_ID: TENANT_ID },
+    async startTokenService({ issuer, identity, tenantId }) {
+      // The identity holds no Graph role here: only the app registration does, as infra/README.md sets it up.
+      const endpoint = await ManagedIdentityEndpoint.start({ issuer, roles: [], clientId: identity.clientId, objectId: identity.principalId, tenantId });
+      const entra = await EntraEmulator.start({ tls: loadTestTls(), assertionIssuer: issuer, tokenIssuer: issuer });
+      entra.registerApp({ appId: APP_CLIENT_ID, homeTenantId: tenantId });
+      entra.provision(APP_CLIENT_ID, tenantId, { roles: [READ_ROLE] });
+      entra.addFederatedCredential(APP_CLIENT_ID, { name: "restorewatch-uami", issuer: `https://login.microsoftonline.com/${tenantId}/v2.0`, subject: identity.principalId, audiences: ["api://AzureADTokenExchange"] });
+      return {
+        environment: { IDENTITY_ENDPOINT: endpoint.endpoint, IDENTITY_HEADER: endpoint.secret, AZURE_AUTHORITY_HOST: entra.url },
+        emulatorOrigins: [entra.url],
+        graphCaller: APP_CLIENT_ID,
+        stop: async () => {
+          await Promise.all([endpoint.stop(), entra.stop()]);
+        },
+      };
     },
   },
 ];
@@ -131,15 +164,16 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
     unpacked = path.join(work, "wwwroot");
     execFileSync("unzip", ["-q", pkg.zipPath, "-d", unpacked]);
 
-    let tokenService: TokenService;
-    [azurite, graph, acs, teams, tokenService] = await Promise.all([
+    const tokenService = await mode.startTokenService({ issuer, identity: IDENTITY, tenantId: TENANT_ID });
+    cleanup.push(() => tokenService.stop());
+    [azurite, graph, acs, teams] = await Promise.all([
       startAzuriteTable({ oauth: { certPath: tls.certPath, keyPath: tls.keyPath } }),
-      GraphEmulator.start({ tls, issuer }),
+      // Graph accepts only the mode's principal: the run succeeds only with the token the mode should use.
+      GraphEmulator.start({ tls, issuer, allowedAppIds: [tokenService.graphCaller] }),
       AcsEmailEmulator.start({ tls, issuer, linkedSenderDomains: [EMAIL_SENDER_DOMAIN], retryAfterSeconds: 0 }),
       TeamsReceiver.start({ tls }),
-      mode.startTokenService({ issuer, identity: IDENTITY, tenantId: TENANT_ID }),
     ]);
-    cleanup.push(() => azurite.stop(), () => graph.stop(), () => acs.stop(), () => teams.stop(), () => tokenService.stop());
+    cleanup.push(() => azurite.stop(), () => graph.stop(), () => acs.stop(), () => teams.stop());
 
     const platform = standInPlatform({
       tenantId: TENANT_ID,
@@ -157,6 +191,8 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
     added = {
       // Not an app setting in Azure, where the code's default (Microsoft Graph) applies.
       GRAPH_ENDPOINT: graph.url,
+      // The process environment's opt-in to send tokens to these emulators (unset in Azure).
+      RESTOREWATCH_EMULATOR_ORIGINS: [graph.url, ...tokenService.emulatorOrigins].join(","),
       // The one non-endpoint setting: the Teams receiver listens on 127.0.0.1, which the app's webhook
       // URL validation refuses unless this setting names it.
       TEAMS_WEBHOOK_ALLOWED_HOSTS: new URL(teams.url).host,
@@ -198,6 +234,8 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
       ALERT_EMAIL_TO,
     });
     expect(Object.keys(armSettings).filter((name) => name === "AzureWebJobsStorage" || name === "STATE_STORAGE")).toEqual([]);
+    // Graph sign-in: the managed identity, or (graphAppClientId) the app registration in the deployment's tenant.
+    expect({ GRAPH_CLIENT_ID: armSettings["GRAPH_CLIENT_ID"], GRAPH_TENANT_ID: armSettings["GRAPH_TENANT_ID"] }).toEqual({ GRAPH_CLIENT_ID: undefined, GRAPH_TENANT_ID: undefined, ...mode.graphSignIn });
 
     // The Teams webhook URL is in no setting: a Key Vault reference, resolved as App Service would.
     expect(armSettings["TEAMS_WEBHOOK_URL"]).toMatch(/^@Microsoft\.KeyVault\(SecretUri=https:\/\/kv-[a-z0-9-]+\.vault\.azure\.net\/secrets\/teams-webhook-url\)$/);
