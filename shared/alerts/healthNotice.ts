@@ -32,7 +32,13 @@ export function diagnose(error: unknown): { cause: string; fix: string } {
   if (error instanceof RestoreAccessDeniedError) return { cause: truncate(singleLine(error.refusal), 1000), fix: error.fix };
   if (error instanceof GraphRequestError) {
     if (error.status === 403) return { cause, fix: restoreAccessFix(undefined) };
-    if (error.status === 401) return { cause, fix: "Microsoft Graph refused the app's token: check that the managed identity still exists, is assigned to the function app, and that AZURE_CLIENT_ID names it." };
+    if (error.status === 401) return { cause, fix: "Microsoft Graph refused the app's token: check that the managed identity still exists, is assigned to the function app, and that AZURE_CLIENT_ID names it (with GRAPH_CLIENT_ID: that the app registration and its service principal exist)." };
+    if (error.code === "CredentialUnavailable") {
+      return {
+        cause,
+        fix: "No token for Microsoft Graph could be obtained. Check that the managed identity named by AZURE_CLIENT_ID is assigned to the function app; with GRAPH_CLIENT_ID, that the app registration's federated credential names the identity's principal id as subject, its tenant's issuer and the audience api://AzureADTokenExchange (infra/README.md), and that the app is consented in GRAPH_TENANT_ID.",
+      };
+    }
     return { cause, fix: "Microsoft Graph could not be reached or kept failing. This is usually temporary; if it lasts, check the function app's outbound network (VNet, firewall, DNS) and the Microsoft 365 service health." };
   }
   if (error instanceof RestError || /table|storage/i.test(cause)) {
