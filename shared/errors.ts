@@ -37,6 +37,14 @@ export class GraphRequestError extends Error {
   }
 }
 
+/** The run reached its deadline (safely below the function timeout) before it finished; the next run picks up what is left. */
+export class RunDeadlineError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunDeadlineError";
+  }
+}
+
 /** Anything thrown becomes an Error, so callers can rely on `.message`. */
 export function ensureErrorType(value: unknown): Error {
   if (value instanceof Error) return value;

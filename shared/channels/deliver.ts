@@ -19,6 +19,8 @@ export interface DeliveryOptions {
   readonly log: Logger;
   /** Keeps each channel's rate limit across runs; without it limits are not enforced (tests of other logic). */
   readonly sendLog?: SendLogStore;
+  /** The run's deadline: no send starts after it, and a send in flight is cancelled (and retried next run). */
+  readonly abortSignal?: AbortSignal;
 }
 
 export interface DeliverySummary {
@@ -29,6 +31,8 @@ export interface DeliverySummary {
   readonly alertsDeadLettered: number;
   /** Alerts held back on some channel by its rate limit (they go on a later run; no attempt counted). */
   readonly alertsRateLimited: number;
+  /** The run's deadline came before every due alert was tried; those wait for the next run. */
+  readonly cutShort: boolean;
 }
 
 const FIRST_RETRY_DELAY_IN_MS = 60_000;
@@ -65,10 +69,16 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   let messagesDelivered = 0;
   if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
+  let cutShort = false;
   for (const channel of channels) {
     const due = pending.filter((stored) => isDue(stored.deliveries[channel.name], now));
     const groups = groupByRun(due);
     for (const [index, group] of groups.entries()) {
+      if (options.abortSignal?.aborted) {
+        // Untried: no attempt counted; what no channel tried is given back below.
+        cutShort = true;
+        break;
+      }
       const alerts = group.map((stored) => stored.alert);
       const groupKey = groupKeyOf(channel.name, alerts);
       if (!(await takeSendSlot(channel, options, now))) {
@@ -78,7 +88,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
         log.warn(`alert delivery: channel=${channel.name} rate limit ${formatRateLimit(channel.rateLimit ?? [])} reached; ${waiting.length} alert(s) wait for a later run`);
         break;
       }
-      const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line) }));
+      const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
       if (outcome.kind === "delivered") messagesDelivered++;
       for (const stored of group) {
         const entry = updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
@@ -111,7 +121,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (states.includes("retrying") || states.includes("pending")) alertsRetrying++;
     else if (states.includes("delivered")) alertsDelivered++;
   }
-  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size };
+  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size, cutShort };
 }
 
 /**

@@ -21,14 +21,28 @@ function readCollectionPage(body: unknown): { readonly value: readonly unknown[]
   return typeof nextLink === "string" && nextLink !== "" ? { value: body["value"], nextLink } : undefined;
 }
 
+/**
+ * Most pages read of one listing. Far above any real tenant (100,000 sessions are 1,000 pages of 100),
+ * and a bound on a listing whose nextLinks never end: the run stops with PageLimitExceeded instead.
+ */
+export const MAX_SESSION_PAGES = 10_000;
+/** Most pages of one session's artifacts (a bulk restore holds up to 10,000 items). */
+export const MAX_ARTIFACT_PAGES = 1_000;
+
+export interface ListOptions {
+  /** The run's deadline. */
+  readonly abortSignal?: AbortSignal;
+}
+
 /** Every page of a Graph collection, following @odata.nextLink as given. A malformed page fails the listing. */
-export async function* listPages(api: GraphApi, path: string): AsyncGenerator<readonly unknown[]> {
+export async function* listPages(api: GraphApi, path: string, maxPages: number, options: ListOptions = {}): AsyncGenerator<readonly unknown[]> {
   let next: string | undefined = path;
   const seen = new Set<string>();
   while (next !== undefined) {
     if (seen.has(next)) throw new GraphRequestError(`Graph returned the same nextLink twice for ${path}; stopping to avoid a loop`, undefined, "PagingLoop", next);
+    if (seen.size >= maxPages) throw new GraphRequestError(`Graph returned more than ${maxPages} pages for ${path}; stopped there (PageLimitExceeded)`, undefined, "PageLimitExceeded", next);
     seen.add(next);
-    const body = await api.get(next);
+    const body = await api.get(next, options);
     const page = readCollectionPage(body);
     if (!page) {
       throw new GraphRequestError(`Graph returned a malformed page for ${path} (expected {"value": [...]})`, undefined, "MalformedPage", next);
@@ -39,8 +53,8 @@ export async function* listPages(api: GraphApi, path: string): AsyncGenerator<re
 }
 
 /** Lists restore sessions page by page, validating each item; a bad item is skipped, never fatal. */
-export async function* listRestoreSessions(api: GraphApi): AsyncGenerator<SessionPage> {
-  for await (const items of listPages(api, RESTORE_SESSIONS_PATH)) {
+export async function* listRestoreSessions(api: GraphApi, options: ListOptions = {}): AsyncGenerator<SessionPage> {
+  for await (const items of listPages(api, RESTORE_SESSIONS_PATH, MAX_SESSION_PAGES, options)) {
     const sessions: RestoreSession[] = [];
     const skipped: { id: string | undefined; reason: string }[] = [];
     for (const item of items) {
@@ -89,14 +103,14 @@ const MAX_MESSAGE_CHARS = 2000;
  * The failed artifacts of a session from its type-specific collection (all pages). Never throws:
  * a session whose artifacts can't be fetched is alerted with the detail marked unavailable.
  */
-export async function fetchFailureDetail(api: GraphApi, session: RestoreSession): Promise<FailureDetail> {
+export async function fetchFailureDetail(api: GraphApi, session: RestoreSession, options: ListOptions = {}): Promise<FailureDetail> {
   const workload = WORKLOADS[session.workload];
   const path = `/solutions/backupRestore/${workload.sessionsCollection}/${encodeURIComponent(session.id)}/${workload.artifactsCollection}`;
   const failedArtifacts: FailedArtifact[] = [];
   let omittedCount = 0;
   let jsonChars = 2;
   try {
-    for await (const items of listPages(api, path)) {
+    for await (const items of listPages(api, path, MAX_ARTIFACT_PAGES, options)) {
       for (const item of items) {
         const parsed = tryReadArtifact(item);
         if (!parsed || parsed.status !== "failed") continue;
@@ -111,6 +125,8 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession)
       }
     }
   } catch (error) {
+    // The run's deadline is the run's failure, not this session's: nothing is recorded, the next run starts over.
+    if (error instanceof GraphRequestError && error.code === "RunDeadline") throw error;
     // Graph's error text is unbounded, and the reason is stored as one string property.
     return { available: false, reason: boundText(errorMessage(error), MAX_SESSION_TEXT_CHARS.message) };
   }

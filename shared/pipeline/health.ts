@@ -21,6 +21,9 @@ export function newHealthMemory(): HealthMemory {
   return { consecutiveFailures: 0 };
 }
 
+/** How long recording a failed run (and its health notice's send log) may take. */
+const FAILED_RUN_WRITE_TIMEOUT_IN_MS = 60_000;
+
 /**
  * A run failed: count it in the meta row (and in memory), and after HEALTH_ALERT_AFTER failures in a
  * row send one "cannot see your restore sessions" notice through the channels that still work.
@@ -31,10 +34,12 @@ export async function recordFailedRun(deps: PollDeps, tenantId: string | undefin
   memory.consecutiveFailures++;
   let stored: RunMeta | undefined;
   let store: RunMetaStore | undefined;
+  // The run may have failed on its deadline: this bookkeeping has a bound of its own.
+  const signal = AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS);
   if (tenantId) {
     try {
-      await ensureTable(deps.table);
-      store = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
+      await ensureTable(deps.table, signal);
+      store = new RunMetaStore(deps.table, tenantId, deps.tableCounters, signal);
       const { meta } = await store.read();
       stored = { ...meta, lastRunAt: now.toISOString(), consecutiveFailures: meta.consecutiveFailures + 1, lastError: errorMessage(error).slice(0, 1000) };
       await store.write(stored);
@@ -97,7 +102,7 @@ export async function noticeRecovery(deps: PollDeps, tenantId: string, before: R
 }
 
 async function sendNotice(deps: PollDeps, notice: HealthNotice, tenantIdForSendLog: string | undefined, now: Date): Promise<string[]> {
-  const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, tenantIdForSendLog, deps.tableCounters) : undefined;
+  const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, tenantIdForSendLog, deps.tableCounters, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : undefined;
   try {
     return await deliverNotice(notice, { channels: deps.channels, now, log: deps.log, ...(sendLog && { sendLog }) });
   } catch (error) {

@@ -4,7 +4,7 @@ import { alertId, type Alert } from "../alerts/alert";
 import type { AlertChannel } from "../channels/channel";
 import { deliverPending, initialDeliveries, type DeliverySummary } from "../channels/deliver";
 import type { Config } from "../config/config";
-import { GraphRequestError } from "../errors";
+import { GraphRequestError, RunDeadlineError } from "../errors";
 import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import { fetchFailureDetail, listRestoreSessions, type SessionPage } from "../graph/restoreSource";
@@ -36,6 +36,8 @@ export interface PollDeps {
 export interface PollOptions {
   /** Change no state and send nothing; report the alerts that would be recorded. */
   readonly dryRun?: boolean;
+  /** How long the run may take before it stops (default RUN_DEADLINE_IN_MS; tests shorten it). */
+  readonly deadlineInMs?: number;
   /** Skip the delivery step (the outbox keeps the alerts for the next run). */
   readonly skipDelivery?: boolean;
 }
@@ -60,6 +62,14 @@ export interface PollSummary {
 }
 
 const DETAIL_FETCH_CONCURRENCY = 4;
+/**
+ * A run stops itself after 8 minutes, 2 before host.json's functionTimeout (10 minutes) would kill
+ * it: Graph requests, table requests and sends are aborted, and the run is recorded as failed (it
+ * counts toward the health notice) with time to spare. The next run picks up what was left.
+ */
+export const RUN_DEADLINE_IN_MS = 8 * 60_000;
+/** After the deadline: time to write what was sent (delivery outcomes) or that the run failed. */
+export const BOOKKEEPING_GRACE_IN_MS = 60_000;
 const PRUNE_INTERVAL_IN_MS = 24 * 3_600_000;
 
 /**
@@ -75,8 +85,11 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
   const dryRun = options.dryRun ?? false;
   const graphStart = deps.graphCounters.requests;
   const tableStart = deps.tableCounters.transactions;
+  const deadlineInMs = options.deadlineInMs ?? RUN_DEADLINE_IN_MS;
+  const deadline = AbortSignal.timeout(deadlineInMs);
+  const bookkeeping = AbortSignal.timeout(deadlineInMs + BOOKKEEPING_GRACE_IN_MS);
 
-  const pages = listRestoreSessions(graph);
+  const pages = listRestoreSessions(graph, { abortSignal: deadline });
   let first: IteratorResult<SessionPage>;
   try {
     // The first page fetches the token, which names the tenant (the state partition).
@@ -89,10 +102,10 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
   if (!tenantId) throw new GraphRequestError("cannot tell the tenant id: the Graph token has no 'tid' claim; set GRAPH_TENANT_ID", undefined, "NoTenant", "");
 
   try {
-    if (!dryRun) await ensureTable(deps.table);
-    const metaStore = new RunMetaStore(deps.table, tenantId, deps.tableCounters);
+    if (!dryRun) await ensureTable(deps.table, deadline);
+    const metaStore = new RunMetaStore(deps.table, tenantId, deps.tableCounters, deadline);
     const { meta } = await metaStore.read().catch(ignoreMissingTable<{ meta: RunMeta }>(dryRun, { meta: { consecutiveFailures: 0 } }));
-    const stateStore = new StateStore(deps.table, tenantId, deps.tableCounters);
+    const stateStore = new StateStore(deps.table, tenantId, deps.tableCounters, deadline);
     const stored = await stateStore.readSessions().catch(ignoreMissingTable(dryRun, new Map<string, StoredSessionRecord>()));
     const baseline = meta.baselineAt === undefined;
     const rules: DetectRules = {
@@ -130,11 +143,11 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
 
     // Sessions Graph no longer lists are forgotten, unless an unreadable item might have been one of them.
     const gone = unidentifiedSkips > 0 ? [] : [...stored.values()].filter((s) => !seen.has(s.record.id));
-    const silences = changes.some((c) => c.alerts.length > 0) ? await new SilenceStore(deps.table, tenantId, deps.tableCounters).active(now).catch(ignoreMissingTable(dryRun, [])) : [];
+    const silences = changes.some((c) => c.alerts.length > 0) ? await new SilenceStore(deps.table, tenantId, deps.tableCounters, deadline).active(now).catch(ignoreMissingTable(dryRun, [])) : [];
     // Only the changes that alert need Graph (their failure detail); the rest are recorded as they are,
     // handed over one by one rather than copied (a baseline has a change for every session).
     const alerting = await mapConcurrent(changes.filter((c) => c.alerts.length > 0), DETAIL_FETCH_CONCURRENCY, async (change): Promise<ChangeToRecord> => {
-      const detail = await fetchFailureDetail(graph, change.session);
+      const detail = await fetchFailureDetail(graph, change.session, { abortSignal: deadline });
       const silence = matchingSilence(silences, change.session);
       const alerts = change.alerts.map((intent): Alert => ({
         id: alertId(change.session.id, intent.kind, intent.status, intent.sequence),
@@ -170,11 +183,15 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     const succeeded: RunMeta = { ...withoutError(meta), baselineAt: meta.baselineAt ?? now.toISOString(), lastRunAt: now.toISOString(), lastSuccessAt: now.toISOString(), consecutiveFailures: 0 };
     await metaStore.write(succeeded);
 
-    const outbox = new Outbox(deps.table, tenantId, deps.tableCounters);
-    const sendLog = new SendLogStore(deps.table, tenantId, deps.tableCounters);
+    // Delivery bookkeeping (leases, outcomes) gets the grace period: what was sent is always written.
+    const outbox = new Outbox(deps.table, tenantId, deps.tableCounters, bookkeeping);
+    const sendLog = new SendLogStore(deps.table, tenantId, deps.tableCounters, bookkeeping);
     const delivery = options.skipDelivery
       ? undefined
-      : await deliverPending({ outbox, channels: deps.channels, now, maxAttempts: config.channels.maxAttempts, log, sendLog });
+      : await deliverPending({ outbox, channels: deps.channels, now, maxAttempts: config.channels.maxAttempts, log, sendLog, abortSignal: deadline });
+    if (delivery?.cutShort) {
+      throw new RunDeadlineError(`the run's deadline (${deadlineInMs / 1000} s) passed while delivering; the alerts not sent yet wait for the next run`);
+    }
     let latest = succeeded;
     const recovered = options.skipDelivery ? undefined : await noticeRecovery(deps, tenantId, meta, latest, now);
     if (recovered) {

@@ -9,6 +9,8 @@ export class Outbox {
     private readonly table: TableClient,
     private readonly tenantId: string,
     private readonly counters: TableTrafficCounters,
+    /** Ends every request of this store: the run's deadline. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Alerts that some channel has not delivered yet (pending or retrying), oldest first. */
@@ -24,7 +26,7 @@ export class Outbox {
   async get(alertId: string): Promise<StoredAlert | undefined> {
     this.counters.pointOperations++;
     try {
-      return entityToAlert(await this.table.getEntity<Record<string, unknown>>(this.tenantId, ROW_PREFIX.alert + alertId));
+      return entityToAlert(await this.table.getEntity<Record<string, unknown>>(this.tenantId, ROW_PREFIX.alert + alertId, { abortSignal: this.signal }));
     } catch (error) {
       if (isRestError(error, 404)) return undefined;
       throw error;
@@ -52,7 +54,7 @@ export class Outbox {
   async updateDeliveries(stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>): Promise<boolean> {
     this.counters.pointOperations++;
     try {
-      await this.table.updateEntity(deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag });
+      await this.table.updateEntity(deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag, abortSignal: this.signal });
       return true;
     } catch (error) {
       if (isRestError(error, 412, 404)) return false;
@@ -71,7 +73,7 @@ export class Outbox {
       const chunk = updates.slice(start, start + 100);
       this.counters.transactions++;
       try {
-        await this.table.submitTransaction(chunk.map(({ stored, deliveries }) => ["update", deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag }]));
+        await this.table.submitTransaction(chunk.map(({ stored, deliveries }) => ["update", deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag }]), { abortSignal: this.signal });
         for (const { stored } of chunk) written.add(stored.alert.id);
       } catch (error) {
         if (!isRestError(error, 412, 404)) throw error;
@@ -96,6 +98,7 @@ export class Outbox {
       try {
         const response = await this.table.submitTransaction(
           chunk.map((s) => ["update", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag }]),
+          { abortSignal: this.signal },
         );
         chunk.forEach((s, i) => held.push({ ...s, etag: response.subResponses[i]?.etag ?? s.etag, leaseUntil }));
       } catch (error) {
@@ -104,7 +107,7 @@ export class Outbox {
         for (const s of chunk) {
           this.counters.pointOperations++;
           try {
-            const response = await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag });
+            const response = await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag, abortSignal: this.signal });
             held.push({ ...s, etag: response.etag ?? s.etag, leaseUntil });
           } catch (single) {
             if (!isRestError(single, 412, 404)) throw single;
@@ -120,7 +123,7 @@ export class Outbox {
     for (const s of alerts) {
       this.counters.pointOperations++;
       try {
-        await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil: "" }, "Merge", { etag: s.etag });
+        await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil: "" }, "Merge", { etag: s.etag, abortSignal: this.signal });
       } catch (error) {
         if (!isRestError(error, 412, 404)) throw error;
       }
@@ -134,7 +137,7 @@ export class Outbox {
     for (let start = 0; start < old.length; start += 100) {
       const batch = old.slice(start, start + 100);
       this.counters.transactions++;
-      await this.table.submitTransaction(batch.map((s) => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id }]));
+      await this.table.submitTransaction(batch.map((s) => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id }]), { abortSignal: this.signal });
       pruned += batch.length;
     }
     return pruned;
@@ -142,7 +145,7 @@ export class Outbox {
 
   private async query(filter: string): Promise<StoredAlert[]> {
     const alerts: StoredAlert[] = [];
-    for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 })) {
+    for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: this.signal }).byPage({ maxPageSize: 1000 })) {
       this.counters.queryPages++;
       for (const entity of page) alerts.push(entityToAlert(entity));
     }

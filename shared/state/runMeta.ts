@@ -23,12 +23,14 @@ export class RunMetaStore {
     private readonly table: TableClient,
     private readonly tenantId: string,
     private readonly counters: TableTrafficCounters,
+    /** Ends every request of this store: the run's deadline. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async read(): Promise<{ meta: RunMeta; etag?: string }> {
     this.counters.pointOperations++;
     try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, META_ROW);
+      const entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, META_ROW, { abortSignal: this.signal });
       const text = (key: string): string | undefined => (typeof entity[key] === "string" ? (entity[key] as string) : undefined);
       const meta: RunMeta = {
         consecutiveFailures: typeof entity["consecutiveFailures"] === "number" ? entity["consecutiveFailures"] : 0,
@@ -50,7 +52,7 @@ export class RunMetaStore {
   async write(meta: RunMeta): Promise<void> {
     this.counters.pointOperations++;
     const entity = { partitionKey: this.tenantId, rowKey: META_ROW, ...meta };
-    await this.table.upsertEntity(Object.fromEntries(Object.entries(entity).filter(([, v]) => v !== undefined)) as typeof entity, "Replace");
+    await this.table.upsertEntity(Object.fromEntries(Object.entries(entity).filter(([, v]) => v !== undefined)) as typeof entity, "Replace", { abortSignal: this.signal });
   }
 }
 

@@ -18,6 +18,8 @@ export class SendLogStore {
     private readonly table: TableClient,
     private readonly tenantId: string,
     private readonly counters: TableTrafficCounters,
+    /** Ends every request of this store: the run's deadline. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Send times of a channel, as last read or written by this store. */
@@ -28,7 +30,7 @@ export class SendLogStore {
   async load(): Promise<void> {
     this.counters.pointOperations++;
     try {
-      const entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, SEND_LOG_ROW);
+      const entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, SEND_LOG_ROW, { abortSignal: this.signal });
       this.etag = String(entity.etag);
       this.times = new Map();
       for (const [key, value] of Object.entries(entity)) {
@@ -52,7 +54,7 @@ export class SendLogStore {
       const entity = { partitionKey: this.tenantId, rowKey: SEND_LOG_ROW, [`sent_${channel}`]: JSON.stringify(next) };
       this.counters.pointOperations++;
       try {
-        const response = this.etag === undefined ? await this.table.createEntity(entity) : await this.table.updateEntity(entity, "Merge", { etag: this.etag });
+        const response = this.etag === undefined ? await this.table.createEntity(entity, { abortSignal: this.signal }) : await this.table.updateEntity(entity, "Merge", { etag: this.etag, abortSignal: this.signal });
         this.etag = response.etag;
         this.times.set(channel, next);
         return;

@@ -21,20 +21,22 @@ export class SilenceStore {
     private readonly table: TableClient,
     private readonly tenantId: string,
     private readonly counters: TableTrafficCounters,
+    /** Ends every request of this store: the run's deadline. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   async add(silence: Omit<Silence, "id" | "createdAt">, now: Date = new Date()): Promise<Silence> {
     const stored: Silence = { ...silence, id: randomUUID(), createdAt: now.toISOString() };
     this.counters.pointOperations++;
     const { id, ...fields } = stored;
-    await this.table.createEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.silence + id, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) });
+    await this.table.createEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.silence + id, ...Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) }, { abortSignal: this.signal });
     return stored;
   }
 
   /** Silences still in force at `now` (expired ones are ignored, and pruned by the caller's retention). */
   async active(now: Date): Promise<Silence[]> {
     const silences: Silence[] = [];
-    const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: rowRangeFilter(ROW_PREFIX.silence, this.tenantId) } }).byPage({ maxPageSize: 1000 });
+    const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: rowRangeFilter(ROW_PREFIX.silence, this.tenantId) }, abortSignal: this.signal }).byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
       this.counters.queryPages++;
       for (const entity of page) {

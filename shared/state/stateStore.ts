@@ -39,13 +39,15 @@ export class StateStore {
     private readonly table: TableClient,
     private readonly tenantId: string,
     private readonly counters: TableTrafficCounters,
+    /** Ends every request of this store: the run's deadline. */
+    private readonly signal?: AbortSignal,
   ) {}
 
   /** Every stored session record, page by page (1,000 rows a request). */
   async readSessions(): Promise<Map<string, StoredSessionRecord>> {
     const records = new Map<string, StoredSessionRecord>();
     const pages = this.table
-      .listEntities<Record<string, unknown>>({ queryOptions: { filter: rowRangeFilter(ROW_PREFIX.session, this.tenantId) } })
+      .listEntities<Record<string, unknown>>({ queryOptions: { filter: rowRangeFilter(ROW_PREFIX.session, this.tenantId) }, abortSignal: this.signal })
       .byPage({ maxPageSize: 1000 });
     for await (const page of pages) {
       this.counters.queryPages++;
@@ -64,7 +66,7 @@ export class StateStore {
   async acknowledge(sessionId: string, at: Date): Promise<boolean> {
     this.counters.pointOperations++;
     try {
-      await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + sessionId, acknowledgedAt: at.toISOString() }, "Merge");
+      await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + sessionId, acknowledgedAt: at.toISOString() }, "Merge", { abortSignal: this.signal });
       return true;
     } catch (error) {
       if (isRestError(error, 404)) return false;
@@ -125,7 +127,7 @@ export class StateStore {
     if (actions.length === 0) return true;
     this.counters.transactions++;
     try {
-      await this.table.submitTransaction(actions);
+      await this.table.submitTransaction(actions, { abortSignal: this.signal });
       return true;
     } catch (error) {
       if (isRestError(error, 409, 412, 404)) return false;
@@ -157,7 +159,7 @@ export class StateStore {
   private async pointRead(rowKey: string): Promise<{ etag: string } | undefined> {
     this.counters.pointOperations++;
     try {
-      const entity = await this.table.getEntity(this.tenantId, rowKey, { queryOptions: { select: ["RowKey"] } });
+      const entity = await this.table.getEntity(this.tenantId, rowKey, { queryOptions: { select: ["RowKey"] }, abortSignal: this.signal });
       return { etag: String(entity.etag) };
     } catch (error) {
       if (isRestError(error, 404)) return undefined;
@@ -178,7 +180,7 @@ export class StateStore {
       for (const record of batch) {
         this.counters.pointOperations++;
         try {
-          await this.table.deleteEntity(this.tenantId, ROW_PREFIX.session + record.record.id, { etag: record.etag });
+          await this.table.deleteEntity(this.tenantId, ROW_PREFIX.session + record.record.id, { etag: record.etag, abortSignal: this.signal });
           forgotten++;
         } catch (error) {
           if (!isRestError(error, 404, 412)) throw error;

@@ -33,9 +33,9 @@ export function createStateTableClient(connection: StorageConnection, tableName:
 }
 
 /** Creates the table; an existing one is fine (409 TableAlreadyExists is expected and swallowed on purpose). */
-export async function ensureTable(client: TableClient): Promise<void> {
+export async function ensureTable(client: TableClient, abortSignal?: AbortSignal): Promise<void> {
   try {
-    await client.createTable();
+    await client.createTable({ abortSignal });
   } catch (error) {
     if (isRestError(error, 409)) return;
     throw error;

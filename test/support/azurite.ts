@@ -41,15 +41,16 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
   const protocol = options.oauth ? "https" : "http";
   const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
+  /** Azurite said it is closing (it got SIGINT, e.g. Ctrl+C to the process group): wait, don't signal again. */
+  let closing = false;
   await new Promise<void>((resolve, reject) => {
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (output.includes("successfully listens on") || output.includes("successfully started on")) {
-        child.stdout?.off("data", onData);
-        resolve();
-      }
-    };
-    child.stdout?.on("data", onData);
+    // Kept on after start-up: it drains the pipe, and it sees "closing".
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (text.includes("service is closing")) closing = true;
+      if (output.length < 100_000) output += text;
+      if (output.includes("successfully listens on") || output.includes("successfully started on")) resolve();
+    });
     child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
     child.once("exit", (code) => reject(new Error(`Azurite exited with ${code} before listening:\n${output}`)));
     child.once("error", reject);
@@ -61,11 +62,18 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
     tableEndpoint,
     connectionString,
     process: child,
+    // SIGINT: Azurite's Table service closes its store on SIGINT, saving it to --location; on SIGTERM it
+    // dies with up to 5 s of writes unsaved (LokiJS autosaves every 5 s), and a restart would not see them.
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
+        const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(force);
+          resolve();
+        });
+        // A second SIGINT would kill it mid-save (its handler runs once).
+        if (!closing) child.kill("SIGINT");
       }),
   };
 }
