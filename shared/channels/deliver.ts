@@ -103,7 +103,9 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     }
   }
 
-  // Held but not tried on any channel (rate limits): give them back for the next run.
+  // A send the deadline cancelled counts too: the run did not finish its delivery.
+  if (options.abortSignal?.aborted) cutShort = true;
+  // Held but not tried on any channel (rate limits, the deadline): give them back for the next run.
   const untried = pending.filter((stored) => !updates.has(stored.alert.id));
   if (untried.length > 0) await outbox.release(untried);
 

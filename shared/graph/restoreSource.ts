@@ -32,6 +32,8 @@ export const MAX_ARTIFACT_PAGES = 1_000;
 export interface ListOptions {
   /** The run's deadline. */
   readonly abortSignal?: AbortSignal;
+  /** Page cap of this listing (default MAX_SESSION_PAGES or MAX_ARTIFACT_PAGES). */
+  readonly maxPages?: number;
 }
 
 /** Every page of a Graph collection, following @odata.nextLink as given. A malformed page fails the listing. */
@@ -54,7 +56,7 @@ export async function* listPages(api: GraphApi, path: string, maxPages: number, 
 
 /** Lists restore sessions page by page, validating each item; a bad item is skipped, never fatal. */
 export async function* listRestoreSessions(api: GraphApi, options: ListOptions = {}): AsyncGenerator<SessionPage> {
-  for await (const items of listPages(api, RESTORE_SESSIONS_PATH, MAX_SESSION_PAGES, options)) {
+  for await (const items of listPages(api, RESTORE_SESSIONS_PATH, options.maxPages ?? MAX_SESSION_PAGES, options)) {
     const sessions: RestoreSession[] = [];
     const skipped: { id: string | undefined; reason: string }[] = [];
     for (const item of items) {
@@ -110,7 +112,7 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession,
   let omittedCount = 0;
   let jsonChars = 2;
   try {
-    for await (const items of listPages(api, path, MAX_ARTIFACT_PAGES, options)) {
+    for await (const items of listPages(api, path, options.maxPages ?? MAX_ARTIFACT_PAGES, options)) {
       for (const item of items) {
         const parsed = tryReadArtifact(item);
         if (!parsed || parsed.status !== "failed") continue;

@@ -69,7 +69,8 @@ export interface GraphEmulatorOptions {
 
 export interface Fault {
   status: number;
-  retryAfterSeconds?: number;
+  /** A number, or a string sent verbatim as the Retry-After header (an HTTP date, a hostile value). */
+  retryAfterSeconds?: number | string;
   /** Raw body sent verbatim as application/json (e.g. malformed JSON). */
   body?: string;
   /** Hang this long before answering. With a status below 400 and no body, the request is then served normally. */

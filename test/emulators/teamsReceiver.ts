@@ -21,7 +21,8 @@ export interface ReceivedPost {
 }
 
 export type TeamsResponse =
-  | { readonly status: number; readonly body?: string; readonly retryAfterSeconds?: number }
+  /** retryAfterSeconds: a number, or a string sent verbatim as the Retry-After header (a date, a hostile value). */
+  | { readonly status: number; readonly body?: string; readonly retryAfterSeconds?: number | string }
   /** Never answers; the socket stays open until the client gives up or stop() is called. */
   | { readonly hang: true };
 
@@ -112,7 +113,7 @@ export class TeamsReceiver {
       return;
     }
     const headers: Record<string, string | number> = { "content-length": Buffer.byteLength(scripted.body ?? "") };
-    if (scripted.retryAfterSeconds !== undefined) headers["retry-after"] = scripted.retryAfterSeconds;
+    if (scripted.retryAfterSeconds !== undefined) headers["retry-after"] = String(scripted.retryAfterSeconds);
     response.writeHead(scripted.status, headers);
     response.end(scripted.body ?? "");
   }
