@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { EmailClient, type EmailClientOptions, type EmailMessage, type EmailSendResult } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
-import { isRestError, type RestError } from "@azure/core-rest-pipeline";
+import { isRestError, type PipelinePolicy, type RestError } from "@azure/core-rest-pipeline";
 import type { Alert } from "../alerts/alert";
 import { renderHealthEmail, type HealthNotice } from "../alerts/healthNotice";
 import { renderEmail } from "../alerts/renderEmail";
@@ -162,11 +162,31 @@ export class EmailChannel implements AlertChannel {
   }
 }
 
+/**
+ * Refuses any request to another origin than the configured endpoint's. The SDK's poller follows the
+ * operation-location header ACS returns; with the managed identity every request carries the bearer
+ * token, so an answer naming another host must not take the token there.
+ */
+function sameOriginOnly(endpoint: string): PipelinePolicy {
+  const origin = new URL(endpoint).origin;
+  return {
+    name: "restorewatchSameOriginOnly",
+    async sendRequest(request, next) {
+      const target = new URL(request.url).origin;
+      if (target !== origin) throw new Error(`Azure Communication Services pointed to ${target}, not the configured endpoint ${origin}; not followed`);
+      return next(request);
+    },
+  };
+}
+
 function createClient(config: EmailChannelConfig, credential: TokenCredential | undefined, options: EmailClientOptions): EmailClient {
-  if (credential && config.endpoint) return new EmailClient(config.endpoint, credential, options);
+  const confined = (endpoint: string): EmailClientOptions => ({ ...options, additionalPolicies: [...(options.additionalPolicies ?? []), { policy: sameOriginOnly(endpoint), position: "perRetry" }] });
+  if (credential && config.endpoint) return new EmailClient(config.endpoint, credential, confined(config.endpoint));
   if (config.connectionString) {
+    // Requests signed with the access key stay on the connection string's endpoint too.
+    const endpoint = /(?:^|;)\s*endpoint=([^;]+)/i.exec(config.connectionString)?.[1];
     try {
-      return new EmailClient(config.connectionString, options);
+      return new EmailClient(config.connectionString, endpoint ? confined(endpoint.trim()) : options);
     } catch {
       // The SDK's message quotes the whole connection string, access key included.
       throw new Error("ACS_CONNECTION_STRING is not a valid connection string ('endpoint=https://...;accesskey=...')");

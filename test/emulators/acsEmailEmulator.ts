@@ -43,6 +43,8 @@ export interface AcsEmailEmulatorOptions {
    * DomainNotLinked (as failOperations models it). Absent: any sender is accepted.
    */
   readonly linkedSenderDomains?: readonly string[];
+  /** Origin of the operation-location header of accepted sends (a hostile or broken service); default this emulator's. */
+  readonly operationLocationOrigin?: string;
 }
 
 export interface AcceptedMessage {
@@ -252,7 +254,7 @@ export class AcsEmailEmulator {
       status: 202,
       body: { id: operationId, status },
       headers: {
-        "operation-location": `${this.endpoint}/emails/operations/${operationId}?api-version=${ACS_API_VERSION}`,
+        "operation-location": `${this.options.operationLocationOrigin ?? this.endpoint}/emails/operations/${operationId}?api-version=${ACS_API_VERSION}`,
         "operation-id": operationId,
         "retry-after": String(this.options.retryAfterSeconds ?? 1),
       },

@@ -24,11 +24,11 @@ export interface CliProcess {
  * plus PATH and the test CA (NODE_EXTRA_CA_CERTS, read at process start), in an empty working folder
  * so no local.settings.json is picked up.
  */
-export function startCli(args: readonly string[], settings: Readonly<Record<string, string>>): CliProcess {
+export function startCli(args: readonly string[], settings: Readonly<Record<string, string>>, options: { readonly cwd?: string } = {}): CliProcess {
   const caCert = process.env["NODE_EXTRA_CA_CERTS"];
   if (!caCert) throw new Error("NODE_EXTRA_CA_CERTS is not set: run through vitest (test/support/globalSetup.ts)");
   const env: Record<string, string> = { PATH: process.env["PATH"] ?? "", NODE_EXTRA_CA_CERTS: caCert, ...settings };
-  const cwd = mkdtempSync(path.join(os.tmpdir(), "restorewatch-cli-"));
+  const cwd = options.cwd ?? mkdtempSync(path.join(os.tmpdir(), "restorewatch-cli-"));
   const child = spawn(process.execPath, ["--import", TSX_LOADER, CLI_MAIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
