@@ -1,3 +1,4 @@
+import { describeValue } from "../errors";
 /** One window of a channel's rate limit: at most `max` messages in any `windowMs`. */
 export interface RateWindow {
   readonly max: number;
@@ -38,10 +39,10 @@ export function parseRateLimit(text: string): RateLimit {
   if (text.trim().toLowerCase() === "off") return [];
   return text.split(",").map((part) => {
     const match = /^\s*(\d+)\s*\/\s*(\d*)\s*([smhd])\s*$/.exec(part);
-    if (!match) throw new Error(`'${part.trim()}' is not a rate such as 5/1m (count per duration, units s, m, h, d), and 'off' disables the limit`);
+    if (!match) throw new Error(`${describeValue(part.trim())} is not a rate such as 5/1m (count per duration, units s, m, h, d), and 'off' disables the limit`);
     const max = Number(match[1]);
     const windowMs = Number(match[2] || "1") * (UNIT_MS[match[3] as string] as number);
-    if (max < 1 || windowMs < 1) throw new Error(`'${part.trim()}' must allow at least 1 message in a window longer than 0`);
+    if (max < 1 || windowMs < 1) throw new Error(`${describeValue(part.trim())} must allow at least 1 message in a window longer than 0`);
     return { max, windowMs };
   });
 }

@@ -1,3 +1,4 @@
+import { describeValue } from "../errors";
 /**
  * Hosts of Teams Workflows ("When a Teams webhook request is received") and legacy connector
  * webhooks. The host suffix is validated, not the path, since path variants exist.
@@ -33,7 +34,7 @@ export function validateTeamsWebhookUrl(raw: string, extraHosts: readonly string
   });
   if (extra) return url;
   if (!TEAMS_WEBHOOK_HOST_SUFFIXES.some((suffix) => hostname.endsWith(suffix))) {
-    throw new Error(`host '${hostname}' is not a Teams Workflows or connector host; add it to TEAMS_WEBHOOK_ALLOWED_HOSTS if it is a relay you trust`);
+    throw new Error(`host ${describeValue(hostname)} is not a Teams Workflows or connector host; add it to TEAMS_WEBHOOK_ALLOWED_HOSTS if it is a relay you trust`);
   }
   // WHATWG URL drops an explicit :443 on https, so any port left is a non-default one.
   if (url.port !== "") throw new Error(`must use the default https port, not ${url.port}`);
