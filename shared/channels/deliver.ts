@@ -33,6 +33,8 @@ export interface DeliverySummary {
   readonly alertsRateLimited: number;
   /** The run's deadline came before every due alert was tried; those wait for the next run. */
   readonly cutShort: boolean;
+  /** Rows that failed re-validation, quarantined by this run. */
+  readonly alertsQuarantined: number;
 }
 
 const FIRST_RETRY_DELAY_IN_MS = 60_000;
@@ -58,8 +60,12 @@ export function initialDeliveries(channels: readonly AlertChannel[]): Record<str
  */
 export async function deliverPending(options: DeliveryOptions): Promise<DeliverySummary> {
   const { outbox, channels, now, log } = options;
+  const { alerts: listed, untrusted } = await outbox.listPending();
+  // A row that fails re-validation is never sent: taken out of the outbox, logged with its key.
+  for (const row of untrusted) log.error(`alert row ${row.rowKey} quarantined, not sent: ${row.reason}`);
+  if (untrusted.length > 0) await outbox.quarantine(untrusted, now);
   // Alerts another run is delivering right now are theirs; of the rest, this run takes what is due.
-  const free = (await outbox.listPending()).filter((stored) => !stored.leaseUntil || Date.parse(stored.leaseUntil) <= now.getTime());
+  const free = listed.filter((stored) => !stored.leaseUntil || Date.parse(stored.leaseUntil) <= now.getTime());
   const due = free.filter((stored) => channels.some((channel) => isDue(stored.deliveries[channel.name], now)));
   const pending = due.length === 0 ? [] : await outbox.lease(due, new Date(now.getTime() + DELIVERY_LEASE_IN_MS));
   if (pending.length < due.length) log.info(`alert delivery: ${due.length - pending.length} alert(s) taken by another run first; left to it`);
@@ -123,7 +129,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (states.includes("retrying") || states.includes("pending")) alertsRetrying++;
     else if (states.includes("delivered")) alertsDelivered++;
   }
-  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size, cutShort };
+  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size, cutShort, alertsQuarantined: untrusted.length };
 }
 
 /**

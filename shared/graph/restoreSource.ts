@@ -98,6 +98,8 @@ function tryReadArtifact(raw: unknown): RawArtifact | undefined {
   }
 }
 
+/** Longest web URL kept (browsers and mail clients stop at about this). */
+const MAX_URL_CHARS = 2048;
 /** Longest error message kept per artifact; Graph's are a sentence, anything longer is noise. */
 const MAX_MESSAGE_CHARS = 2000;
 
@@ -135,16 +137,23 @@ export async function fetchFailureDetail(api: GraphApi, session: RestoreSession,
   return { available: true, failedArtifacts, omittedCount };
 }
 
+/**
+ * What an alert keeps of a failed artifact: every text bounded (the record and the renderers need a
+ * limit; re-validation of a stored alert checks the same bounds), a web URL only when it is an https
+ * URL (anything else would be a link to nowhere, or to somewhere worse), a time only when it is one.
+ */
 function toFailedArtifact(raw: RawArtifact): FailedArtifact {
   const name = raw.restoredFolderName ?? raw.restoredSiteName ?? undefined;
   const message = raw.error?.message ?? undefined;
+  const webUrl = raw.restoredSiteWebUrl && /^https:\/\/[^\s]+$/i.test(raw.restoredSiteWebUrl) && raw.restoredSiteWebUrl.length <= MAX_URL_CHARS ? raw.restoredSiteWebUrl : undefined;
+  const restorePointDateTime = raw.restorePoint?.protectionDateTime && !Number.isNaN(Date.parse(raw.restorePoint.protectionDateTime)) ? raw.restorePoint.protectionDateTime : undefined;
   return {
-    id: raw.id,
-    ...(name && { name }),
-    ...(raw.restoredSiteWebUrl && { webUrl: raw.restoredSiteWebUrl }),
-    ...(raw.error?.code && { errorCode: raw.error.code }),
+    id: boundText(raw.id, MAX_SESSION_TEXT_CHARS.code),
+    ...(name && { name: boundText(name, MAX_SESSION_TEXT_CHARS.name) }),
+    ...(webUrl && { webUrl }),
+    ...(raw.error?.code && { errorCode: boundText(raw.error.code, MAX_SESSION_TEXT_CHARS.code) }),
     ...(message && { errorMessage: boundText(message, MAX_MESSAGE_CHARS + 1) }),
-    ...(raw.restorePoint?.protectionDateTime && { restorePointDateTime: raw.restorePoint.protectionDateTime }),
-    ...(raw.destinationType && { destinationType: raw.destinationType }),
+    ...(restorePointDateTime && { restorePointDateTime }),
+    ...(raw.destinationType && { destinationType: boundText(raw.destinationType, MAX_SESSION_TEXT_CHARS.code) }),
   };
 }

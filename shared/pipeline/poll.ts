@@ -7,6 +7,7 @@ import type { Config } from "../config/config";
 import { GraphRequestError, RunDeadlineError } from "../errors";
 import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
+import { boundText } from "../graph/restoreSession";
 import { fetchFailureDetail, listRestoreSessions, type SessionPage } from "../graph/restoreSource";
 import { Outbox } from "../state/outbox";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
@@ -62,6 +63,8 @@ export interface PollSummary {
 }
 
 const DETAIL_FETCH_CONCURRENCY = 4;
+/** A silence's description in the alert record, its comment included (re-validation checks this bound). */
+const MAX_SILENCED_BY_CHARS = 1500;
 /**
  * A run stops itself after 8 minutes, 2 before host.json's functionTimeout (10 minutes) would kill
  * it: Graph requests, table requests and sends are aborted, and the run is recorded as failed (it
@@ -158,7 +161,7 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
         detail,
         recordedAt: now.toISOString(),
         runId,
-        ...(silence && { silencedBy: `silence ${silence.id} until ${silence.until}${silence.comment ? ` (${silence.comment})` : ""}` }),
+        ...(silence && { silencedBy: boundText(`silence ${silence.id} until ${silence.until}${silence.comment ? ` (${silence.comment})` : ""}`, MAX_SILENCED_BY_CHARS) }),
       }));
       return { change, alerts };
     });

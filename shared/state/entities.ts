@@ -1,7 +1,8 @@
 import type { TableEntity } from "@azure/data-tables";
-import type { Alert, FailureDetail } from "../alerts/alert";
+import type { Alert } from "../alerts/alert";
+import { FieldError } from "../graph/jsonFields";
+import { readAlert, readDeliveries, type AlertRowRead } from "./alertRow";
 import type { ChannelDelivery } from "../channels/channel";
-import type { RestoreSession } from "../graph/restoreSession";
 import type { SessionRecord } from "./sessionRecord";
 
 /**
@@ -75,29 +76,23 @@ export interface StoredAlert {
   readonly leaseUntil?: string;
 }
 
-export function entityToAlert(entity: Record<string, unknown> & { etag?: string }): StoredAlert {
+/**
+ * An alert row read back and re-validated (see alertRow.ts): the stored alert, or why the row cannot be
+ * trusted (a row that fails is quarantined, never sent).
+ */
+export function entityToAlert(entity: Record<string, unknown> & { etag?: string }): AlertRowRead<StoredAlert> {
   const rowKey = String(entity["rowKey"]);
-  let detail: FailureDetail;
-  if (entity["detailAvailable"] === true) {
-    let json = "";
-    for (let i = 0; typeof entity[`detail${i}`] === "string"; i++) json += entity[`detail${i}`] as string;
-    detail = { available: true, failedArtifacts: json === "" ? [] : JSON.parse(json), omittedCount: Number(entity["omittedCount"] ?? 0) };
-  } else {
-    detail = { available: false, reason: String(entity["detailReason"] ?? "unknown") };
+  const read = readAlert(entity, rowKey.slice(ROW_PREFIX.alert.length));
+  if (!read.ok) return read;
+  let deliveries: Record<string, ChannelDelivery>;
+  try {
+    deliveries = readDeliveries(typeof entity["deliveries"] === "string" ? entity["deliveries"] : undefined);
+  } catch (error) {
+    if (!(error instanceof FieldError)) throw error;
+    return { ok: false, rowKey, etag: String(entity.etag ?? "*"), reason: error.message };
   }
-  const alert: Alert = {
-    id: rowKey.slice(ROW_PREFIX.alert.length),
-    tenantId: String(entity["partitionKey"]),
-    kind: entity["kind"] as Alert["kind"],
-    status: entity["status"] as Alert["status"],
-    session: JSON.parse(String(entity["session"])) as RestoreSession,
-    detail,
-    recordedAt: String(entity["recordedAt"]),
-    runId: String(entity["runId"]),
-    ...(typeof entity["silencedBy"] === "string" && { silencedBy: entity["silencedBy"] }),
-  };
   const leaseUntil = typeof entity["leaseUntil"] === "string" && entity["leaseUntil"] !== "" ? { leaseUntil: entity["leaseUntil"] } : {};
-  return { alert, deliveries: JSON.parse(String(entity["deliveries"] ?? "{}")), etag: String(entity.etag ?? "*"), ...leaseUntil };
+  return { ok: true, value: { alert: read.value, deliveries, etag: String(entity.etag ?? "*"), ...leaseUntil } };
 }
 
 /** Largest failed-artifact JSON an alert row may carry (the renderers cap lists far below this). */

@@ -1,7 +1,22 @@
 import type { TableClient } from "@azure/data-tables";
 import type { ChannelDelivery } from "../channels/channel";
+import { boundText } from "../graph/restoreSession";
 import { ROW_PREFIX, entityToAlert, escapeOData, rowRangeFilter, type StoredAlert } from "./entities";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
+
+/** An alert row that failed re-validation: never sent; quarantined by the delivery step. */
+export interface UntrustedAlertRow {
+  readonly rowKey: string;
+  readonly etag: string;
+  readonly reason: string;
+  /** Already quarantined (by an earlier run); the reason it was. */
+  readonly quarantined?: string;
+}
+
+export interface AlertRows {
+  readonly alerts: StoredAlert[];
+  readonly untrusted: UntrustedAlertRow[];
+}
 
 /** The alert records of a tenant: what is still to be delivered, and delivery bookkeeping. */
 export class Outbox {
@@ -13,23 +28,44 @@ export class Outbox {
     private readonly signal?: AbortSignal,
   ) {}
 
-  /** Alerts that some channel has not delivered yet (pending or retrying), oldest first. */
-  async listPending(): Promise<StoredAlert[]> {
+  /** Alerts that some channel has not delivered yet (pending or retrying), oldest first, and the rows among them that cannot be trusted. */
+  async listPending(): Promise<AlertRows> {
     return this.query(`${rowRangeFilter(ROW_PREFIX.alert, this.tenantId)} and pending eq true`);
   }
 
-  /** Every alert record (the `status` command), optionally only those recorded after a time. */
-  async listAll(): Promise<StoredAlert[]> {
+  /** Every alert record (the `status` command), and the untrusted and quarantined rows. */
+  async listAll(): Promise<AlertRows> {
     return this.query(rowRangeFilter(ROW_PREFIX.alert, this.tenantId));
   }
 
+  /** One alert; undefined when there is none; an untrusted row throws (it is never re-queued or sent). */
   async get(alertId: string): Promise<StoredAlert | undefined> {
     this.counters.pointOperations++;
+    let entity: Record<string, unknown>;
     try {
-      return entityToAlert(await this.table.getEntity<Record<string, unknown>>(this.tenantId, ROW_PREFIX.alert + alertId, { abortSignal: this.signal }));
+      entity = await this.table.getEntity<Record<string, unknown>>(this.tenantId, ROW_PREFIX.alert + alertId, { abortSignal: this.signal });
     } catch (error) {
       if (isRestError(error, 404)) return undefined;
       throw error;
+    }
+    const read = entityToAlert(entity);
+    if (!read.ok) throw new Error(`alert row ${read.rowKey} is quarantined: ${read.reason}`);
+    return read.value;
+  }
+
+  /**
+   * Takes untrusted rows out of the outbox: no longer pending (never sent, never retried), marked with
+   * why and when, ETag-conditional (a row someone changed meanwhile is read again next run).
+   */
+  async quarantine(rows: readonly UntrustedAlertRow[], at: Date): Promise<void> {
+    for (const row of rows) {
+      this.counters.pointOperations++;
+      try {
+        const entity = { partitionKey: this.tenantId, rowKey: row.rowKey, pending: false, leaseUntil: "", quarantinedAt: at.toISOString(), quarantineReason: boundText(row.reason, 500) };
+        await this.table.updateEntity(entity, "Merge", { etag: row.etag, abortSignal: this.signal });
+      } catch (error) {
+        if (!isRestError(error, 412, 404)) throw error;
+      }
     }
   }
 
@@ -132,24 +168,36 @@ export class Outbox {
 
   /** Deletes finished alert records recorded before `cutoff` (retention). */
   async pruneFinished(cutoff: Date): Promise<number> {
-    const old = await this.query(`${rowRangeFilter(ROW_PREFIX.alert, this.tenantId)} and pending eq false and recordedAt lt '${escapeOData(cutoff.toISOString())}'`);
+    // Keys only: a finished row goes when it is old, whatever else it holds (quarantined rows too).
+    const filter = `${rowRangeFilter(ROW_PREFIX.alert, this.tenantId)} and pending eq false and recordedAt lt '${escapeOData(cutoff.toISOString())}'`;
+    const old: string[] = [];
+    for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter, select: ["RowKey"] }, abortSignal: this.signal }).byPage({ maxPageSize: 1000 })) {
+      this.counters.queryPages++;
+      for (const entity of page) old.push(String(entity.rowKey));
+    }
     let pruned = 0;
     for (let start = 0; start < old.length; start += 100) {
       const batch = old.slice(start, start + 100);
       this.counters.transactions++;
-      await this.table.submitTransaction(batch.map((s) => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id }]), { abortSignal: this.signal });
+      await this.table.submitTransaction(batch.map((rowKey) => ["delete", { partitionKey: this.tenantId, rowKey }]), { abortSignal: this.signal });
       pruned += batch.length;
     }
     return pruned;
   }
 
-  private async query(filter: string): Promise<StoredAlert[]> {
+  private async query(filter: string): Promise<AlertRows> {
     const alerts: StoredAlert[] = [];
+    const untrusted: UntrustedAlertRow[] = [];
     for await (const page of this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter }, abortSignal: this.signal }).byPage({ maxPageSize: 1000 })) {
       this.counters.queryPages++;
-      for (const entity of page) alerts.push(entityToAlert(entity));
+      for (const entity of page) {
+        const read = entityToAlert(entity);
+        if (read.ok) alerts.push(read.value);
+        else untrusted.push({ rowKey: read.rowKey, etag: read.etag, reason: read.reason, ...(typeof entity["quarantineReason"] === "string" && { quarantined: entity["quarantineReason"] }) });
+      }
     }
-    return alerts.sort((a, b) => a.alert.recordedAt.localeCompare(b.alert.recordedAt) || a.alert.id.localeCompare(b.alert.id));
+    alerts.sort((a, b) => a.alert.recordedAt.localeCompare(b.alert.recordedAt) || a.alert.id.localeCompare(b.alert.id));
+    return { alerts, untrusted };
   }
 }
 

@@ -109,7 +109,7 @@ async function startRig(options: { sender?: string; managedDomainLimits?: boolea
     delivered: () => ({ emails: acs.messages.length, teamsPosts: teams.posts.filter((p) => typeof p.answeredWith === "number" && p.answeredWith < 300).length }),
     deliveries: async () => {
       const outbox = new Outbox(h.table(), TEST_TENANT_ID, newTableCounters());
-      return new Map((await outbox.listAll()).map((stored) => [stored.alert.id, stored.deliveries as Record<string, { state: string; attempts: number; lastError?: string }>]));
+      return new Map((await outbox.listAll()).alerts.map((stored) => [stored.alert.id, stored.deliveries as Record<string, { state: string; attempts: number; lastError?: string }>]));
     },
   };
 }
@@ -223,7 +223,7 @@ describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () 
     // The dying process: it recorded the alert, then sent it, then died before writing "delivered".
     await rig.poll({ skipDelivery: true });
     const outbox = new Outbox(rig.h.table(), TEST_TENANT_ID, newTableCounters());
-    const pending = await outbox.listPending();
+    const { alerts: pending } = await outbox.listPending();
     expect(pending).toHaveLength(1);
     const email = new EmailChannel(rig.h.config.channels.email as NonNullable<typeof rig.h.config.channels.email>, { credential: rig.acsCredential, pollIntervalInMs: 10 });
     const alerts = pending.map((p) => p.alert);

@@ -9,7 +9,8 @@ export const statusCommand: CliCommand = {
   usage: "status [--json]",
   summary: "last runs, pending and dead-lettered alerts",
   help: `Shows the tenant's last run and last success, consecutive failed runs, and every alert not yet
-delivered on all channels (retrying or dead-lettered), with its attempts and last error.
+delivered on all channels (retrying or dead-lettered), with its attempts and last error, and the
+alert rows that failed re-validation (quarantined: never sent).
 
   --json   print it as JSON
 
@@ -19,10 +20,11 @@ identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in).`,
   async run({ values }, io) {
     const { table, tenantId, counters } = await openState(io);
     const { meta } = await new RunMetaStore(table, tenantId, counters).read();
-    const alerts = await new Outbox(table, tenantId, counters).listAll();
+    const { alerts, untrusted } = await new Outbox(table, tenantId, counters).listAll();
     const open = alerts.filter((s) => Object.values(s.deliveries).some((d) => d.state !== "delivered" && d.state !== "silenced"));
+    const quarantined = untrusted.map((row) => ({ rowKey: row.rowKey, reason: row.reason, quarantined: row.quarantined !== undefined }));
     if (values["json"]) {
-      io.out(JSON.stringify({ tenantId, meta, alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })) }, null, 2));
+      io.out(JSON.stringify({ tenantId, meta, alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })), quarantined }, null, 2));
       return EXIT.ok;
     }
     io.out(`tenant ${tenantId}: last run ${meta.lastRunAt ?? "never"}, last success ${meta.lastSuccessAt ?? "never"}, consecutive failures ${meta.consecutiveFailures}${meta.lastError ? ` (last error: ${meta.lastError})` : ""}`);
@@ -32,6 +34,10 @@ identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in).`,
         .map(([name, d]) => `${name}=${d.state}${d.attempts ? `(${d.attempts} attempts${d.nextAttemptAt ? `, next ${d.nextAttemptAt}` : ""}${d.lastError ? `, ${d.lastError}` : ""})` : ""}`)
         .join(" ");
       io.out(`  ${stored.alert.id}  recorded ${stored.alert.recordedAt}  ${channels}`);
+    }
+    if (quarantined.length > 0) {
+      io.out(`${quarantined.length} alert row(s) quarantined: they failed re-validation and are never sent (someone or something wrote them; look before you delete them):`);
+      for (const row of quarantined) io.out(`  ${row.rowKey}  ${row.reason}${row.quarantined ? "" : " (quarantined on the next run)"}`);
     }
     return EXIT.ok;
   },
