@@ -1,3 +1,4 @@
+import { inertLinks } from "./inertLinks";
 import type { Alert, FailedArtifact } from "./alert";
 import {
   ADMIN_CENTER_LINK_TEXT,
@@ -116,7 +117,7 @@ function renderBottom(sessionsNotShown: number): Rendered {
   const more = sessionsNotShown > 0 ? `${moreSessionsText(sessionsNotShown)}; see the admin center for all of them.` : "";
   const html =
     (more ? `<p style="margin:16px 0;font-weight:600">${escapeHtml(more)}</p>` : "") +
-    `<p style="margin:20px 0"><a href="${escapeHtml(ADMIN_CENTER_URL)}" style="display:inline-block;padding:10px 16px;background:#0f6cbd;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">${escapeHtml(ADMIN_CENTER_LINK_TEXT)}</a></p>` +
+    `<p style="margin:20px 0"><a href="${escapeHtmlAttribute(ADMIN_CENTER_URL)}" style="display:inline-block;padding:10px 16px;background:#0f6cbd;color:#ffffff;text-decoration:none;border-radius:4px;font-weight:600">${escapeHtml(ADMIN_CENTER_LINK_TEXT)}</a></p>` +
     `<p style="margin:0;font-size:12px;${MUTED}">Sent by restorewatch, which watches Microsoft 365 Backup restore sessions through Microsoft Graph.</p>` +
     `</body></html>`;
   const text = `${more ? `${more}\n\n` : ""}${ADMIN_CENTER_LINK_TEXT}: ${ADMIN_CENTER_URL}\n\nSent by restorewatch, which watches Microsoft 365 Backup restore sessions through Microsoft Graph.\n`;
@@ -232,7 +233,13 @@ function renderItemRow(artifact: FailedArtifact): Rendered {
 const HTML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
 
 /** Escapes text for HTML element content and quoted attribute values. */
+/** Text for an HTML text node: escaped, and its links made inert (inertLinks). */
 export function escapeHtml(value: string): string {
+  return escapeHtmlAttribute(inertLinks(value));
+}
+
+/** A value for an HTML attribute restorewatch itself sets (its own link): escaped only. */
+function escapeHtmlAttribute(value: string): string {
   return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
 }
 

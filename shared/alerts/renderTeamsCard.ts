@@ -1,3 +1,4 @@
+import { inertLinks } from "./inertLinks";
 import type { Alert, FailedArtifact } from "./alert";
 import { EMAIL_MAX_ROWS_PER_SESSION } from "./renderEmail";
 import {
@@ -175,7 +176,7 @@ function itemRow(artifact: FailedArtifact): CardElement {
  * Markdown, so names and messages show literally without backslashes.
  */
 function plainText(text: string, style: { italic?: boolean } = {}): CardElement {
-  return { type: "RichTextBlock", inlines: [{ type: "TextRun", text: breakTemplates(text), ...(style.italic && { italic: true }) }] };
+  return { type: "RichTextBlock", inlines: [{ type: "TextRun", text: breakTemplates(inertLinks(text)), ...(style.italic && { italic: true }) }] };
 }
 
 const ZERO_WIDTH_SPACE = "\u200b";
@@ -195,7 +196,7 @@ export function breakTemplates(text: string): string {
  * block marker (heading, list, quote) is escaped too. Values must be single-line (see singleLine).
  */
 export function escapeCardMarkdown(text: string): string {
-  const inline = text.replace(/[\\*_[\]`~>&|]/g, "\\$&").replace(/</g, `<${ZERO_WIDTH_SPACE}`);
+  const inline = inertLinks(text).replace(/[\\*_[\]`~>&|]/g, "\\$&").replace(/</g, `<${ZERO_WIDTH_SPACE}`);
   const block = inline.replace(/^(\s*)([#+=-])/, "$1\\$2").replace(/^(\s*\d+)([.)])/, "$1\\$2");
   return breakTemplates(block);
 }

@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import fc from "fast-check";
+import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
 import {
   EMAIL_HTML_BUDGET_BYTES,
@@ -52,7 +53,7 @@ describe("renderEmail", () => {
       "Alert reason": "the session ended failed",
     });
     expect(itemRows(document)[0]).toEqual([
-      "Site 1artifact-1https://contoso.sharepoint.com/sites/site1",
+      "Site 1artifact-1https[:]//contoso.sharepoint.com/sites/site1",
       "ArtifactCannotBeRestored",
       "The artifact is in an unexpected state such as preservation lock.",
       "2026-07-13 02:00 UTC",
@@ -79,10 +80,13 @@ describe("renderEmail", () => {
       const document = documentOf(email.html);
       expect(unexpectedElements(document)).toEqual([]);
       expect(links(document)).toEqual([ADMIN_CENTER_URL]);
+      // Shown as text, with any link made inert; the plain text keeps the value as it came.
       const literal = singleLine(hostile);
+      const shown = inertLinks(literal);
       const [row] = itemRows(document);
-      expect(row?.slice(1)).toEqual([literal, literal, "2026-07-13 02:00 UTC", literal]);
-      expect(document.body.textContent).toContain(`${literal}${literal}${literal}`); // name, id, url in the first cell
+      expect(row?.slice(1)).toEqual([shown, shown, "2026-07-13 02:00 UTC", shown]);
+      expect(document.body.textContent).toContain(`${shown}${shown}${shown}`); // name, id, url in the first cell
+      expect(document.body.textContent).not.toMatch(/https?:\/\/|\bwww\./);
       expect(email.plainText).toContain(`Created by: ${literal}\n`);
       expect(email.plainText).not.toMatch(/\r|\t/);
     }

@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import fc from "fast-check";
+import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
 import type { Alert } from "../../shared/alerts/alert";
 import { breakTemplates, escapeCardMarkdown, renderTeamsMessage, TEAMS_CARD_BUDGET_BYTES } from "../../shared/alerts/renderTeamsCard";
@@ -100,7 +101,8 @@ describe("renderTeamsMessage", () => {
       });
       const { body, bytes } = renderTeamsMessage([alert]);
       expectValid(body, bytes);
-      const literal = singleLine(hostile);
+      // Shown as it came, but with any link made inert (Teams turns a URL in text into a link).
+      const literal = inertLinks(singleLine(hostile));
       const card = cardOf(body);
       // Fact values are Markdown: escaped so that CommonMark shows the original.
       const createdBy = facts(card).find((fact) => fact.title === "Created by")?.value ?? "";
@@ -114,6 +116,7 @@ describe("renderTeamsMessage", () => {
       expect(rendered.querySelectorAll("a, strong, em, h1, li, blockquote, script, at").length).toBe(0);
       expect((rendered.textContent ?? "").replace(ZWSP, "")).toContain(literal);
       expect(rendered.textContent).not.toContain("2/14/2017"); // {{DATE(...)}} was not evaluated
+      expect(rendered.textContent).not.toMatch(/https?:\/\/|\bwww\./);
     }
   });
 
@@ -121,7 +124,7 @@ describe("renderTeamsMessage", () => {
     expect(markdownModel("[click](https://evil.example) **b** _i_")).toBe('<a href="https://evil.example">click</a> <strong>b</strong> <em>i</em>');
     expect(markdownModel("<at>x</at>")).toBe("<at>x</at>");
     expect(markdownModel(escapeCardMarkdown("[click](https://evil.example) **b** _i_ <at>x</at>")).replace(ZWSP, "")).toBe(
-      "[click](https://evil.example) **b** _i_ &lt;at&gt;x&lt;/at&gt;",
+      "[click](https[:]//evil.example) **b** _i_ &lt;at&gt;x&lt;/at&gt;",
     );
   });
 

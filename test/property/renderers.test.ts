@@ -1,5 +1,6 @@
 // @vitest-environment jsdom
 import fc from "fast-check";
+import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
 import type { Alert, AlertKind, FailureDetail } from "../../shared/alerts/alert";
 import { EMAIL_HTML_BUDGET_BYTES, EMAIL_MAX_ROWS_PER_SESSION, EMAIL_TEXT_BUDGET_BYTES, renderEmail, type RenderedEmail } from "../../shared/alerts/renderEmail";
@@ -61,10 +62,13 @@ function expectSafeEmail(alerts: readonly Alert[], email: RenderedEmail): void {
   const factTables = Array.from(document.querySelectorAll('table[role="presentation"] table[role="presentation"]'));
   alerts.slice(0, factTables.length).forEach((alert, index) => {
     const shown = Array.from(factTables[index]?.querySelectorAll("tr") ?? []).map((row) => [row.querySelector("th")?.textContent, row.querySelector("td")?.textContent]);
-    const expected = sessionFacts(alert).map((fact) => [fact.label, truncate(singleLine(fact.value), EMAIL_FACT_CHARS)]);
-    expect(shown).toEqual(expected);
-    for (const [label, value] of expected) expect(email.plainText).toContain(`${label}: ${value}\n`);
+    const values = sessionFacts(alert).map((fact) => [fact.label, truncate(singleLine(fact.value), EMAIL_FACT_CHARS)] as const);
+    // Shown with its links made inert; the plain-text body keeps them as Graph sent them.
+    expect(shown).toEqual(values.map(([label, value]) => [label, inertLinks(value)]));
+    for (const [label, value] of values) expect(email.plainText).toContain(`${label}: ${value}\n`);
   });
+  // Nothing in the HTML's text that a mail client would turn into a link.
+  expect(document.body.textContent ?? "").not.toMatch(/[a-z0-9+.-]:\/\/|\bwww\./i);
 
   const request = { senderAddress: "alerts@contoso.com", content: { subject: email.subject, html: email.html, plainText: email.plainText }, recipients: { to: [{ address: "a@contoso.com" }] } };
   expect(Buffer.byteLength(JSON.stringify(request))).toBeLessThan(ACS_MAX_REQUEST_BYTES);
@@ -107,10 +111,13 @@ function expectSafeCard(alerts: readonly Alert[], body: object, bytes: number): 
       expect(rendered.elements, `fact ${fact.title} rendered markup`).toBe(0);
       return [fact.title, rendered.text];
     });
-    expect(shown).toEqual(sessionFacts(alert).map((fact) => [fact.label, truncate(singleLine(fact.value), TEAMS_FACT_CHARS).replace(ZWSP, "")]));
+    expect(shown).toEqual(sessionFacts(alert).map((fact) => [fact.label, inertLinks(truncate(singleLine(fact.value), TEAMS_FACT_CHARS)).replace(ZWSP, "")]));
+    for (const [, text] of shown) expect(text).not.toMatch(/[a-z0-9+.-]:\/\/|\bwww\./i);
   });
   for (const block of cardElements(card["body"]).filter((element) => element["type"] === "TextBlock")) {
-    expect(shownByMarkdown(block["text"] as string).elements).toBe(0);
+    const rendered = shownByMarkdown(block["text"] as string);
+    expect(rendered.elements).toBe(0);
+    expect(rendered.text).not.toMatch(/[a-z0-9+.-]:\/\/|\bwww\./i);
   }
   const rendered = renderCard(body);
   expect(rendered.querySelectorAll("a, strong, em, h1, h2, li, blockquote, script, img, at, iframe").length).toBe(0);
