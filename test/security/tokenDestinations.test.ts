@@ -5,7 +5,11 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EmailChannel } from "../../shared/channels/emailChannel";
+import { createGraphApi } from "../../shared/graph/graphClient";
 import { graphTarget } from "../../shared/graph/graphClouds";
+import { listRestoreSessions } from "../../shared/graph/restoreSource";
+import { GraphEmulator } from "../emulators/graphEmulator";
+import type { GraphRoute } from "../emulators/graphRoutes";
 import { ACS_AUDIENCE, AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import { TokenIssuer } from "../emulators/tokens";
 import { makeAlert } from "../alerts/alertFixtures";
@@ -89,6 +93,27 @@ describe("the operator's and the app's Graph token", () => {
       expect(() => graphTarget(endpoint, []), endpoint).toThrow(/^GRAPH_ENDPOINT must be Microsoft Graph of a national cloud/);
     }
     expect(graphTarget("https://127.0.0.1:8443", ["https://127.0.0.1:8443"])).toEqual({ origin: "https://127.0.0.1:8443", scope: "https://graph.microsoft.com/.default" });
+  });
+});
+
+describe("the app's Graph token follows no link off Graph", () => {
+  it("an @odata.nextLink to another host is refused, and that host receives nothing", async () => {
+    const listener = await startListener();
+    const issuer = new TokenIssuer();
+    const elsewhere: GraphRoute = (request) =>
+      request.path === "/solutions/backupRestore/restoreSessions" ? { status: 200, body: { value: [], "@odata.nextLink": `${listener.url}/v1.0/solutions/backupRestore/restoreSessions?$skiptoken=x` } } : undefined;
+    const graph = await GraphEmulator.start({ tls: loadTestTls(), issuer, routes: [elsewhere] });
+    try {
+      const api = createGraphApi({ endpoint: graph.url, emulatorOrigins: [graph.url], credential: issuer.credential({ roles: ["BackupRestore-Restore.Read.All"] }), maxRetries: 0, timeoutInMs: 5_000, counters: { requests: 0, bytesRead: 0, throttled: 0 } });
+      const pages = listRestoreSessions(api);
+      const error = await (async () => {
+        for await (const _ of pages) void _;
+      })().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: "UnexpectedLink" });
+      expect(listener.requests).toEqual([]);
+    } finally {
+      await Promise.all([graph.stop(), listener.stop()]);
+    }
   });
 });
 
