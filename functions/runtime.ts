@@ -2,10 +2,10 @@ import type { InvocationContext } from "@azure/functions";
 import { createChannels } from "../shared/channels/createChannels";
 import { loadConfig } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
-import { errorMessage } from "../shared/errors";
-import { createAppCredential } from "../shared/identity";
+import { errorMessage } from "../shared/domain/errors";
+import { createAppCredential } from "../shared/identity/credentials";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
-import type { Logger } from "../shared/pipeline/logger";
+import type { Logger } from "../shared/domain/logger";
 import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
 
 /**

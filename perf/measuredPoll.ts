@@ -1,9 +1,9 @@
 import { createChannels } from "../shared/channels/createChannels";
 import { loadConfig } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
-import { errorMessage } from "../shared/errors";
+import { errorMessage } from "../shared/domain/errors";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
-import type { Logger } from "../shared/pipeline/logger";
+import type { Logger } from "../shared/domain/logger";
 import { runPoll } from "../shared/pipeline/poll";
 
 /**

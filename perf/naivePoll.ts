@@ -1,11 +1,11 @@
 import { TableClient } from "@azure/data-tables";
 import { loadConfig } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
-import { errorMessage } from "../shared/errors";
+import { errorMessage } from "../shared/domain/errors";
 import { createGraphApi } from "../shared/graph/graphClient";
 import { fetchFailureDetail, listRestoreSessions } from "../shared/graph/restoreSource";
 import type { GraphTrafficCounters } from "../shared/graph/retryMiddleware";
-import { createAppCredential } from "../shared/identity";
+import { createAppCredential } from "../shared/identity/credentials";
 import { isRestError } from "../shared/state/tableClient";
 
 /**

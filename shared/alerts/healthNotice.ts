@@ -1,5 +1,5 @@
 import { RestError } from "@azure/core-rest-pipeline";
-import { ConfigError, GraphRequestError, errorMessage } from "../errors";
+import { ConfigError, GraphRequestError, errorMessage } from "../domain/errors";
 import { RestoreAccessDeniedError, restoreAccessFix } from "../graph/restoreAccessDenied";
 import { escapeHtml } from "./renderEmail";
 import { escapeCardMarkdown } from "./renderTeamsCard";

@@ -1,22 +1,6 @@
 import { inertLinks } from "./inertLinks";
-import type { Alert, FailedArtifact } from "./alert";
-import {
-  ADMIN_CENTER_LINK_TEXT,
-  ADMIN_CENTER_URL,
-  alertHeadline,
-  alertSeverity,
-  artifactLabel,
-  formatUtc,
-  messageHeadline,
-  messageSeverity,
-  messageSubject,
-  moreItemsText,
-  moreSessionsText,
-  sessionFacts,
-  singleLine,
-  truncate,
-  type Severity,
-} from "./summary";
+import type { Alert, FailedArtifact } from "../domain/alert";
+import { ADMIN_CENTER_LINK_TEXT, ADMIN_CENTER_URL, alertHeadline, alertSeverity, artifactLabel, formatUtc, messageHeadline, messageSeverity, messageSubject, moreItemsText, moreSessionsText, sessionFacts, singleLine, truncate, type Severity } from "./summary";
 
 export interface RenderedEmail {
   readonly subject: string;

@@ -1,22 +1,7 @@
 import { inertLinks } from "./inertLinks";
-import type { Alert, FailedArtifact } from "./alert";
+import type { Alert, FailedArtifact } from "../domain/alert";
 import { EMAIL_MAX_ROWS_PER_SESSION } from "./renderEmail";
-import {
-  ADMIN_CENTER_LINK_TEXT,
-  ADMIN_CENTER_URL,
-  alertHeadline,
-  alertSeverity,
-  artifactLabel,
-  formatCount,
-  messageHeadline,
-  messageSeverity,
-  moreItemsText,
-  moreSessionsText,
-  sessionFacts,
-  singleLine,
-  truncate,
-  type Severity,
-} from "./summary";
+import { ADMIN_CENTER_LINK_TEXT, ADMIN_CENTER_URL, alertHeadline, alertSeverity, artifactLabel, formatCount, messageHeadline, messageSeverity, moreItemsText, moreSessionsText, sessionFacts, singleLine, truncate, type Severity } from "./summary";
 
 /**
  * Teams refuses posts above about 28 KB; the card is kept to this many bytes of serialized UTF-8 JSON

@@ -1,5 +1,5 @@
-import type { Alert, FailedArtifact } from "./alert";
-import { WORKLOADS, type RestoreSession, type RestoreSessionStatus } from "../graph/restoreSession";
+import type { Alert, FailedArtifact } from "../domain/alert";
+import { WORKLOADS, type RestoreSession, type RestoreSessionStatus } from "../domain/restoreSession";
 
 /**
  * Where an admin sees restore sessions. NOTE: the reference material names no verified deep link to the

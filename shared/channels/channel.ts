@@ -1,28 +1,7 @@
-import type { Alert } from "../alerts/alert";
+import type { SendOutcome } from "../domain/delivery";
+import type { Alert } from "../domain/alert";
 import type { HealthNotice } from "../alerts/healthNotice";
-import type { RateLimit } from "./rateLimit";
-
-/** Where one alert stands on one channel. */
-export type DeliveryState = "pending" | "retrying" | "delivered" | "deadLettered" | "silenced";
-
-export interface ChannelDelivery {
-  readonly state: DeliveryState;
-  readonly attempts: number;
-  /** ISO time before which a retrying alert is not sent again. */
-  readonly nextAttemptAt?: string;
-  readonly deliveredAt?: string;
-  /** The channel's id for the message (ACS operation id, HTTP status for Teams, file name). */
-  readonly messageId?: string;
-  readonly lastError?: string;
-}
-
-/** Result of one send of a group of alerts (one message, or one digest) on one channel. */
-export type SendOutcome =
-  | { readonly kind: "delivered"; readonly messageId?: string }
-  /** Transient: try again later, no sooner than retryAfterInMs when the channel said so. */
-  | { readonly kind: "retry"; readonly error: string; readonly retryAfterInMs?: number }
-  /** Permanent: retrying cannot help (bad request, unlinked domain, deleted flow). */
-  | { readonly kind: "deadLetter"; readonly error: string };
+import type { RateLimit } from "../config/rateLimit";
 
 export interface SendContext {
   /** Stable id of this group of alerts on this channel, the same on every retry (idempotency key). */

@@ -1,6 +1,6 @@
 import type { TokenCredential } from "@azure/core-auth";
 import type { ChannelsConfig } from "../config/config";
-import type { Logger } from "../pipeline/logger";
+import type { Logger } from "../domain/logger";
 import type { AlertChannel } from "./channel";
 import { EmailChannel } from "./emailChannel";
 import { FileChannel } from "./fileChannel";

@@ -1,15 +1,17 @@
 import { createHash } from "node:crypto";
-import type { Alert } from "../alerts/alert";
+import type { Alert } from "../domain/alert";
 import type { HealthNotice } from "../alerts/healthNotice";
-import { errorMessage } from "../errors";
-import type { Logger } from "../pipeline/logger";
+import { errorMessage } from "../domain/errors";
+import type { Logger } from "../domain/logger";
 import type { StoredAlert } from "../state/entities";
 import type { Outbox } from "../state/outbox";
 import type { SendLogStore } from "../state/sendLog";
-import type { AlertChannel, ChannelDelivery, SendContext, SendOutcome } from "./channel";
-import { boundText } from "../graph/restoreSession";
-import { clampRetryAfter } from "../retryAfter";
-import { formatRateLimit, horizonOf, rateBudget } from "./rateLimit";
+import type { AlertChannel, SendContext } from "./channel";
+import type { ChannelDelivery, SendOutcome } from "../domain/delivery";
+import { boundText } from "../domain/textBounds";
+import { clampRetryAfter } from "../domain/retryAfter";
+import { formatRateLimit } from "../config/rateLimit";
+import { horizonOf, rateBudget } from "./rateBudget";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;

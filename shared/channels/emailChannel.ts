@@ -2,14 +2,15 @@ import { createHash } from "node:crypto";
 import { EmailClient, type EmailClientOptions, type EmailMessage, type EmailSendResult } from "@azure/communication-email";
 import type { TokenCredential } from "@azure/core-auth";
 import { isRestError, type PipelinePolicy, type RestError } from "@azure/core-rest-pipeline";
-import type { Alert } from "../alerts/alert";
+import type { Alert } from "../domain/alert";
 import { renderHealthEmail, type HealthNotice } from "../alerts/healthNotice";
 import { renderEmail } from "../alerts/renderEmail";
 import type { EmailChannelConfig } from "../config/config";
-import { errorMessage } from "../errors";
-import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { retryAfterOfHeaders } from "../retryAfter";
-import { defaultEmailRateLimit, type RateLimit } from "./rateLimit";
+import { errorMessage } from "../domain/errors";
+import type { AlertChannel, SendContext } from "./channel";
+import type { SendOutcome } from "../domain/delivery";
+import { retryAfterOfHeaders } from "../domain/retryAfter";
+import { defaultEmailRateLimit, type RateLimit } from "../config/rateLimit";
 
 /** ACS takes at most 50 recipients per message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;

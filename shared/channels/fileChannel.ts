@@ -1,10 +1,11 @@
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import path from "node:path";
-import type { Alert } from "../alerts/alert";
+import type { Alert } from "../domain/alert";
 import { renderHealthEmail, type HealthNotice } from "../alerts/healthNotice";
 import { renderEmail } from "../alerts/renderEmail";
-import { errorMessage } from "../errors";
-import type { AlertChannel, SendContext, SendOutcome } from "./channel";
+import { errorMessage } from "../domain/errors";
+import type { AlertChannel, SendContext } from "./channel";
+import type { SendOutcome } from "../domain/delivery";
 
 /**
  * Writes each message into a folder for the local run: `<time>-<groupKey>.json` (the alerts), `.html`

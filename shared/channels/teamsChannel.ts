@@ -1,12 +1,13 @@
-import type { Alert } from "../alerts/alert";
+import type { Alert } from "../domain/alert";
 import { renderHealthTeamsMessage, type HealthNotice } from "../alerts/healthNotice";
 import { renderTeamsMessage } from "../alerts/renderTeamsCard";
 import type { TeamsChannelConfig } from "../config/config";
-import { errorMessage } from "../errors";
-import type { AlertChannel, SendContext, SendOutcome } from "./channel";
-import { retryAfterOfHeaders } from "../retryAfter";
-import { TEAMS_DEFAULT_LIMIT, type RateLimit } from "./rateLimit";
-import { redactWebhookUrl } from "./teamsWebhookUrl";
+import { errorMessage } from "../domain/errors";
+import type { AlertChannel, SendContext } from "./channel";
+import type { SendOutcome } from "../domain/delivery";
+import { retryAfterOfHeaders } from "../domain/retryAfter";
+import { TEAMS_DEFAULT_LIMIT, type RateLimit } from "../config/rateLimit";
+import { redactWebhookUrl } from "../config/teamsWebhookUrl";
 
 export interface TeamsChannelOptions {
   /** Deadline of one post, default 30 s. */

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { ConfigError } from "../errors";
+import { ConfigError } from "../domain/errors";
 import type { Env } from "../config/config";
 
 /**

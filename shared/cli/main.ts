@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import type { Env } from "../config/config";
-import { errorMessage } from "../errors";
-import { commandHelp, parseCommandArgs, wantsHelp, type CliCommand, type CliIo } from "./command";
+import { errorMessage } from "../domain/errors";
+import { commandHelp, parseCommandArgs, wantsHelp, type CliCommand, type CliIo } from "./commands/command";
 import { ackCommand } from "./commands/ack";
 import { grantGraphPermissionCommand } from "./commands/grantGraphPermission";
 import { pollCommand } from "./commands/poll";
@@ -9,10 +9,10 @@ import { retryCommand } from "./commands/retry";
 import { silenceCommand } from "./commands/silence";
 import { statusCommand } from "./commands/status";
 import { testAlertCommand } from "./commands/testAlert";
-import { EXIT, UsageError, exitCodeFor } from "./exitCodes";
+import { EXIT, UsageError, exitCodeFor } from "./commands/exitCodes";
 import { loadCliEnvironment } from "./localSettings";
 
-export type { CliIo } from "./command";
+export type { CliIo } from "./commands/command";
 
 /** Every command, in the order `restorewatch help` lists them. */
 export const COMMANDS: readonly CliCommand[] = [pollCommand, statusCommand, retryCommand, ackCommand, silenceCommand, testAlertCommand, grantGraphPermissionCommand];

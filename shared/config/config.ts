@@ -1,7 +1,7 @@
-import { ConfigError, describeValue } from "../errors";
-import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../graph/restoreSession";
-import { validateTeamsWebhookUrl } from "../channels/teamsWebhookUrl";
-import { defaultEmailRateLimit, parseRateLimit, type RateLimit } from "../channels/rateLimit";
+import { ConfigError, describeValue } from "../domain/errors";
+import { RESTORE_SESSION_STATUSES, type RestoreSessionStatus } from "../domain/restoreSession";
+import { validateTeamsWebhookUrl } from "./teamsWebhookUrl";
+import { defaultEmailRateLimit, parseRateLimit, type RateLimit } from "./rateLimit";
 import { readIdentityConfig as readIdentitySection, type IdentityConfig } from "./identityConfig";
 import { settingDefault } from "./settings";
 

@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors";
+import { ConfigError } from "../domain/errors";
 import type { Env } from "./config";
 
 export const EMULATOR_ORIGINS_SETTING = "RESTOREWATCH_EMULATOR_ORIGINS";

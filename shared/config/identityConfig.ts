@@ -1,4 +1,4 @@
-import { ConfigError, describeValue } from "../errors";
+import { ConfigError, describeValue } from "../domain/errors";
 
 /** The Microsoft Entra authority the app registration signs in to, and what follows from it. */
 export interface EntraAuthority {

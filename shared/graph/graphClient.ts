@@ -7,7 +7,7 @@ import {
   type GraphRequest,
 } from "@microsoft/microsoft-graph-client";
 import type { TokenCredential } from "@azure/core-auth";
-import { GraphRequestError, errorMessage } from "../errors";
+import { GraphRequestError, errorMessage } from "../domain/errors";
 import { graphTarget } from "./graphClouds";
 import { RestoreAccessDeniedError, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
 import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";

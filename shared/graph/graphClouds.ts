@@ -1,4 +1,4 @@
-import { ConfigError } from "../errors";
+import { ConfigError } from "../domain/errors";
 
 /**
  * Microsoft Graph in each national cloud (global, which includes GCC; US Government L4; US Government

@@ -1,7 +1,7 @@
-import { GraphRequestError } from "../errors";
+import { RESTORE_READ_PERMISSION } from "../domain/permissions";
+import { GraphRequestError } from "../domain/errors";
 
 /** The application permission restorewatch needs on Microsoft Graph. */
-export const RESTORE_READ_PERMISSION = "BackupRestore-Restore.Read.All";
 
 /** Which identity signed in to Graph (see shared/config/identityConfig.ts). */
 export type GraphPrincipalKind = "managedIdentity" | "appRegistration";

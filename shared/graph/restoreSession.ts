@@ -1,61 +1,12 @@
+import { RESTORE_SESSION_STATUSES, type RestoreSession, type RestoreSessionStatus, type Workload } from "../domain/restoreSession";
+import { MAX_SESSION_TEXT_CHARS, boundText } from "../domain/textBounds";
 import { FieldError, isObject, optionalCount, optionalObject, optionalString, optionalTime, type JsonObject } from "./jsonFields";
-
-/** restoreSessionStatus members we understand (v1.0 CSDL); `unknownFutureValue` is deliberately absent. */
-export const RESTORE_SESSION_STATUSES = ["draft", "activating", "active", "completedWithError", "completed", "failed"] as const;
-export type RestoreSessionStatus = (typeof RESTORE_SESSION_STATUSES)[number];
-
-export const TERMINAL_STATUSES: ReadonlySet<RestoreSessionStatus> = new Set(["completed", "completedWithError", "failed"]);
-export const IN_FLIGHT_STATUSES: ReadonlySet<RestoreSessionStatus> = new Set(["activating", "active"]);
-
-/** The three restore session types, keyed by the artifact collection that holds their failures. */
-export type Workload = "exchange" | "sharePoint" | "oneDrive";
-
-export interface WorkloadInfo {
-  readonly label: string;
-  /** Collection of restore sessions of this type under /solutions/backupRestore. */
-  readonly sessionsCollection: string;
-  readonly artifactsCollection: string;
-  /** Noun for the artifacts, singular and plural ("mailbox", "mailboxes"). */
-  readonly artifactNoun: readonly [string, string];
-}
-
-export const WORKLOADS: Readonly<Record<Workload, WorkloadInfo>> = {
-  exchange: { label: "Exchange", sessionsCollection: "exchangeRestoreSessions", artifactsCollection: "mailboxRestoreArtifacts", artifactNoun: ["mailbox", "mailboxes"] },
-  sharePoint: { label: "SharePoint", sessionsCollection: "sharePointRestoreSessions", artifactsCollection: "siteRestoreArtifacts", artifactNoun: ["site", "sites"] },
-  oneDrive: { label: "OneDrive", sessionsCollection: "oneDriveForBusinessRestoreSessions", artifactsCollection: "driveRestoreArtifacts", artifactNoun: ["drive", "drives"] },
-};
 
 const ODATA_TYPE_TO_WORKLOAD: ReadonlyMap<string, Workload> = new Map([
   ["#microsoft.graph.exchangerestoresession", "exchange"],
   ["#microsoft.graph.sharepointrestoresession", "sharePoint"],
   ["#microsoft.graph.onedriveforbusinessrestoresession", "oneDrive"],
 ]);
-
-export interface ArtifactCount {
-  readonly total: number;
-  readonly completed: number;
-  readonly inProgress: number;
-  readonly failed: number;
-}
-
-export interface GraphErrorSummary {
-  readonly code?: string;
-  readonly message?: string;
-}
-
-/** A restore session as restorewatch keeps it: validated, only the fields an alert needs. */
-export interface RestoreSession {
-  readonly id: string;
-  readonly workload: Workload;
-  readonly status: RestoreSessionStatus;
-  readonly restoreJobType?: string;
-  readonly createdBy?: string;
-  readonly createdDateTime?: string;
-  readonly completedDateTime?: string;
-  readonly lastModifiedDateTime?: string;
-  readonly artifactCount?: ArtifactCount;
-  readonly error?: GraphErrorSummary;
-}
 
 export type ParsedSession =
   | { readonly ok: true; readonly session: RestoreSession }
@@ -97,21 +48,6 @@ function readSessionFields(raw: JsonObject) {
     counts: counts && { total: count("total"), completed: count("completed"), inProgress: count("inProgress"), failed: count("failed") },
     error: error && { code: optionalString(error, "code", "error"), message: optionalString(error, "message", "error") },
   };
-}
-
-/**
- * Longest free text kept from a session. Graph does not bound these; an alert record stores the
- * session as one string property, which Table Storage caps at 32K UTF-16 characters (and refuses the
- * whole transaction otherwise, on every run). The renderers show far less.
- */
-export const MAX_SESSION_TEXT_CHARS = { name: 500, code: 200, message: 2000 } as const;
-
-/** Cuts text to at most max UTF-16 units, marking the cut with an ellipsis and never splitting a surrogate pair. */
-export function boundText(value: string, max: number): string {
-  if (value.length <= max) return value;
-  let cut = value.slice(0, max - 1);
-  if (/[\uD800-\uDBFF]$/.test(cut)) cut = cut.slice(0, -1);
-  return `${cut}…`;
 }
 
 /** Validates one item of GET /solutions/backupRestore/restoreSessions. Never throws. */

@@ -1,9 +1,11 @@
-import type { FailedArtifact, FailureDetail } from "../alerts/alert";
-import { GraphRequestError, errorMessage } from "../errors";
-import { MAX_DETAIL_JSON_CHARS } from "../state/entities";
+import type { FailedArtifact, FailureDetail } from "../domain/alert";
+import { GraphRequestError, errorMessage } from "../domain/errors";
+import { MAX_DETAIL_JSON_CHARS } from "../domain/textBounds";
 import type { GraphApi } from "./graphClient";
 import { FieldError, isObject, optionalObject, optionalString } from "./jsonFields";
-import { MAX_SESSION_TEXT_CHARS, WORKLOADS, boundText, parseRestoreSession, type RestoreSession } from "./restoreSession";
+import { MAX_SESSION_TEXT_CHARS, boundText } from "../domain/textBounds";
+import { WORKLOADS, type RestoreSession } from "../domain/restoreSession";
+import { parseRestoreSession } from "./restoreSession";
 
 export const RESTORE_SESSIONS_PATH = "/solutions/backupRestore/restoreSessions";
 

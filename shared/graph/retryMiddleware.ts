@@ -1,6 +1,6 @@
 import type { Context, Middleware, MiddlewareOptions } from "@microsoft/microsoft-graph-client";
-import { GraphRequestError, errorMessage } from "../errors";
-import { retryAfterOfHeaders } from "../retryAfter";
+import { GraphRequestError, errorMessage } from "../domain/errors";
+import { retryAfterOfHeaders } from "../domain/retryAfter";
 
 export interface GraphTrafficCounters {
   /** HTTP attempts sent to Graph, retries included. */

@@ -4,10 +4,10 @@ import type { AlertChannel } from "../channels/channel";
 import type { Config } from "../config/config";
 import { createGraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
-import { createAppCredential, createGraphCredential } from "../identity";
+import { createAppCredential, createGraphCredential } from "../identity/credentials";
 import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
-import type { Logger } from "./logger";
+import type { Logger } from "../domain/logger";
 import type { PollDeps } from "./poll";
 
 export interface CreatePollDepsOptions {

@@ -1,6 +1,6 @@
-import type { AlertKind } from "../alerts/alert";
-import { IN_FLIGHT_STATUSES, type RestoreSession, type RestoreSessionStatus } from "../graph/restoreSession";
-import type { SessionRecord, StoredSessionRecord } from "../state/sessionRecord";
+import type { AlertIntent, SessionChange } from "../domain/sessionChange";
+import { IN_FLIGHT_STATUSES, type RestoreSession, type RestoreSessionStatus } from "../domain/restoreSession";
+import type { SessionRecord, StoredSessionRecord } from "../domain/sessionRecord";
 
 export interface DetectRules {
   readonly alertOn: ReadonlySet<RestoreSessionStatus>;
@@ -10,22 +10,6 @@ export interface DetectRules {
   readonly baselineSince?: Date;
   readonly stuckAfterInMs?: number;
   readonly repeatAfterInMs?: number;
-}
-
-export interface AlertIntent {
-  readonly kind: AlertKind;
-  readonly status: RestoreSessionStatus;
-  /** For reminders: which one (1, 2, ...), part of the alert id. */
-  readonly sequence?: number;
-}
-
-/** What one run decided about one session: the record to write and the alerts to record with it. */
-export interface SessionChange {
-  readonly session: RestoreSession;
-  /** The stored record and its ETag, or undefined for a session seen for the first time. */
-  readonly previous?: StoredSessionRecord;
-  readonly next: SessionRecord;
-  readonly alerts: readonly AlertIntent[];
 }
 
 /**

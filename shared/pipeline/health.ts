@@ -1,6 +1,6 @@
 import { diagnose, type HealthNotice } from "../alerts/healthNotice";
 import { deliverNotice } from "../channels/deliver";
-import { errorMessage } from "../errors";
+import { errorMessage } from "../domain/errors";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
 import { SendLogStore } from "../state/sendLog";
 import { ensureTable } from "../state/tableClient";

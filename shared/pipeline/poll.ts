@@ -1,24 +1,25 @@
 import { randomUUID } from "node:crypto";
 import type { TableClient } from "@azure/data-tables";
-import { alertId, type Alert } from "../alerts/alert";
+import { alertId, type Alert } from "../domain/alert";
 import type { AlertChannel } from "../channels/channel";
 import { deliverPending, initialDeliveries, type DeliverySummary } from "../channels/deliver";
 import type { Config } from "../config/config";
-import { GraphRequestError, RunDeadlineError } from "../errors";
+import { GraphRequestError, RunDeadlineError } from "../domain/errors";
 import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
-import { boundText } from "../graph/restoreSession";
+import { boundText } from "../domain/textBounds";
 import { fetchFailureDetail, listRestoreSessions, type SessionPage } from "../graph/restoreSource";
 import { Outbox } from "../state/outbox";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
 import { SendLogStore } from "../state/sendLog";
 import { SilenceStore, matchingSilence } from "../state/silences";
 import { StateStore, type ChangeToRecord } from "../state/stateStore";
-import type { StoredSessionRecord } from "../state/sessionRecord";
+import type { StoredSessionRecord } from "../domain/sessionRecord";
 import { ensureTable, type TableTrafficCounters } from "../state/tableClient";
-import { detectSessionChange, type DetectRules, type SessionChange } from "./detect";
+import { detectSessionChange, type DetectRules } from "./detect";
+import { type SessionChange } from "../domain/sessionChange";
 import { noticeRecovery, recordFailedRun, type HealthMemory } from "./health";
-import type { Logger } from "./logger";
+import type { Logger } from "../domain/logger";
 
 /** Everything a run needs, built by the function, the CLI, the local host or a test. */
 export interface PollDeps {

@@ -1,7 +1,8 @@
-import { alertId, type Alert, type AlertKind, type FailedArtifact, type FailureDetail } from "../alerts/alert";
-import type { ChannelDelivery, DeliveryState } from "../channels/channel";
+import { alertId, type Alert, type AlertKind, type FailedArtifact, type FailureDetail } from "../domain/alert";
+import type { ChannelDelivery, DeliveryState } from "../domain/delivery";
 import { FieldError, isObject, optionalCount, optionalObject, optionalString, optionalTime, type JsonObject } from "../graph/jsonFields";
-import { MAX_SESSION_TEXT_CHARS, RESTORE_SESSION_STATUSES, WORKLOADS, type RestoreSession, type RestoreSessionStatus, type Workload } from "../graph/restoreSession";
+import { MAX_SESSION_TEXT_CHARS } from "../domain/textBounds";
+import { RESTORE_SESSION_STATUSES, WORKLOADS, type RestoreSession, type RestoreSessionStatus, type Workload } from "../domain/restoreSession";
 
 /**
  * Reads an alert row back with the same discipline as data from Graph. The state table is not a

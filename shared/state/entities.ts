@@ -1,9 +1,10 @@
+import { DETAIL_CHUNK_CHARS } from "../domain/textBounds";
 import type { TableEntity } from "@azure/data-tables";
-import type { Alert } from "../alerts/alert";
+import type { Alert } from "../domain/alert";
 import { FieldError } from "../graph/jsonFields";
 import { readAlert, readDeliveries, type AlertRowRead } from "./alertRow";
-import type { ChannelDelivery } from "../channels/channel";
-import type { SessionRecord } from "./sessionRecord";
+import type { ChannelDelivery } from "../domain/delivery";
+import type { SessionRecord } from "../domain/sessionRecord";
 
 /**
  * Row layout of the state table. One partition per tenant holds everything about it, so a session's
@@ -21,10 +22,6 @@ export function escapeOData(value: string): string {
   return value.replace(/'/g, "''");
 }
 
-// A string property holds at most 64 KiB (32K UTF-16 characters); JSON that can be longer is split.
-const CHUNK_CHARS = 30_000;
-// An entity is at most 1 MiB, strings counted as UTF-16: 12 chunks (~720 KB) leave room for the rest.
-const MAX_CHUNKS = 12;
 
 export type SessionEntity = TableEntity<Omit<SessionRecord, "id">>;
 
@@ -95,12 +92,9 @@ export function entityToAlert(entity: Record<string, unknown> & { etag?: string 
   return { ok: true, value: { alert: read.value, deliveries, etag: String(entity.etag ?? "*"), ...leaseUntil } };
 }
 
-/** Largest failed-artifact JSON an alert row may carry (the renderers cap lists far below this). */
-export const MAX_DETAIL_JSON_CHARS = CHUNK_CHARS * MAX_CHUNKS;
-
 function chunkJson(json: string): Record<`detail${number}`, string> {
   const chunks: Record<`detail${number}`, string> = {};
-  for (let i = 0; i * CHUNK_CHARS < json.length; i++) chunks[`detail${i}`] = json.slice(i * CHUNK_CHARS, (i + 1) * CHUNK_CHARS);
+  for (let i = 0; i * DETAIL_CHUNK_CHARS < json.length; i++) chunks[`detail${i}`] = json.slice(i * DETAIL_CHUNK_CHARS, (i + 1) * DETAIL_CHUNK_CHARS);
   return chunks;
 }
 

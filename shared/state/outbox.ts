@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
-import type { ChannelDelivery } from "../channels/channel";
-import { boundText } from "../graph/restoreSession";
+import type { ChannelDelivery } from "../domain/delivery";
+import { boundText } from "../domain/textBounds";
 import { ROW_PREFIX, entityToAlert, escapeOData, rowRangeFilter, type StoredAlert } from "./entities";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
 

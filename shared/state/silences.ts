@@ -1,7 +1,7 @@
 import type { TableClient } from "@azure/data-tables";
 import { randomUUID } from "node:crypto";
-import type { Workload } from "../graph/restoreSession";
-import type { RestoreSession } from "../graph/restoreSession";
+import type { Workload } from "../domain/restoreSession";
+import type { RestoreSession } from "../domain/restoreSession";
 import { ROW_PREFIX, rowRangeFilter } from "./entities";
 import type { TableTrafficCounters } from "./tableClient";
 

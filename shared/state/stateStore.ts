@@ -1,16 +1,9 @@
 import type { TableClient, TransactionAction } from "@azure/data-tables";
-import type { Alert } from "../alerts/alert";
-import type { ChannelDelivery } from "../channels/channel";
-import type { SessionChange } from "../pipeline/detect";
-import {
-  ROW_PREFIX,
-  alertToEntity,
-  entityToSession,
-  estimateEntityBytes,
-  rowRangeFilter,
-  sessionToEntity,
-} from "./entities";
-import type { StoredSessionRecord } from "./sessionRecord";
+import type { Alert } from "../domain/alert";
+import type { ChannelDelivery } from "../domain/delivery";
+import type { SessionChange } from "../domain/sessionChange";
+import { ROW_PREFIX, alertToEntity, entityToSession, estimateEntityBytes, rowRangeFilter, sessionToEntity } from "./entities";
+import type { StoredSessionRecord } from "../domain/sessionRecord";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
 
 /** A session change with the alert records it raises: written together or not at all. */

@@ -1,5 +1,5 @@
-import type { Alert, FailedArtifact, FailureDetail } from "../../shared/alerts/alert";
-import type { RestoreSession, RestoreSessionStatus, Workload } from "../../shared/graph/restoreSession";
+import type { Alert, FailedArtifact, FailureDetail } from "../../shared/domain/alert";
+import type { RestoreSession, RestoreSessionStatus, Workload } from "../../shared/domain/restoreSession";
 
 /** Hostile strings for names, messages and ids: markup, Markdown, template expressions, mentions. */
 export const HOSTILE_STRINGS = [

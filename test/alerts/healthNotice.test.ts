@@ -2,7 +2,7 @@ import { RestError } from "@azure/core-rest-pipeline";
 import { describe, expect, it } from "vitest";
 import { diagnose, renderHealthEmail, renderHealthTeamsMessage, type HealthNotice } from "../../shared/alerts/healthNotice";
 import { TEAMS_CARD_BUDGET_BYTES } from "../../shared/alerts/renderTeamsCard";
-import { ConfigError, GraphRequestError } from "../../shared/errors";
+import { ConfigError, GraphRequestError } from "../../shared/domain/errors";
 import { teamsMessageProblems } from "./adaptiveCardCheck";
 
 const hostile = `<script>alert(1)</script> [click](https://evil.example) {{DATE(2026-01-01T00:00:00Z)}} ${"x".repeat(5000)}`;

@@ -2,13 +2,7 @@
 import fc from "fast-check";
 import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
-import {
-  EMAIL_HTML_BUDGET_BYTES,
-  EMAIL_MAX_ROWS_PER_SESSION,
-  EMAIL_TEXT_BUDGET_BYTES,
-  escapeHtml,
-  renderEmail,
-} from "../../shared/alerts/renderEmail";
+import { EMAIL_HTML_BUDGET_BYTES, EMAIL_MAX_ROWS_PER_SESSION, EMAIL_TEXT_BUDGET_BYTES, escapeHtml, renderEmail } from "../../shared/alerts/renderEmail";
 import { ADMIN_CENTER_URL, singleLine } from "../../shared/alerts/summary";
 import { failedArtifact, HOSTILE_STRINGS, makeAlert, makeDigest } from "./alertFixtures";
 

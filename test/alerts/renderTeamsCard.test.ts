@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
-import type { Alert } from "../../shared/alerts/alert";
+import type { Alert } from "../../shared/domain/alert";
 import { breakTemplates, escapeCardMarkdown, renderTeamsMessage, TEAMS_CARD_BUDGET_BYTES } from "../../shared/alerts/renderTeamsCard";
 import { ADMIN_CENTER_URL, singleLine, truncate } from "../../shared/alerts/summary";
 import { failedArtifact, HOSTILE_STRINGS, makeAlert, makeDigest } from "./alertFixtures";

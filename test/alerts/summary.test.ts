@@ -1,16 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  alertHeadline,
-  digestBreakdown,
-  failedOfTotal,
-  formatDuration,
-  formatUtc,
-  messageSeverity,
-  messageSubject,
-  moreItemsText,
-  singleLine,
-  truncate,
-} from "../../shared/alerts/summary";
+import { alertHeadline, digestBreakdown, failedOfTotal, formatDuration, formatUtc, messageSeverity, messageSubject, moreItemsText, singleLine, truncate } from "../../shared/alerts/summary";
 import { failedArtifact, makeAlert, makeDigest } from "./alertFixtures";
 
 describe("summary", () => {

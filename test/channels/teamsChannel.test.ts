@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SendContext } from "../../shared/channels/channel";
 import { TeamsChannel } from "../../shared/channels/teamsChannel";
-import { validateTeamsWebhookUrl } from "../../shared/channels/teamsWebhookUrl";
+import { validateTeamsWebhookUrl } from "../../shared/config/teamsWebhookUrl";
 import { makeAlert, makeDigest } from "../alerts/alertFixtures";
 import { teamsMessageProblems } from "../alerts/adaptiveCardCheck";
 import { TeamsReceiver } from "../emulators/teamsReceiver";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { redactWebhookUrl, validateTeamsWebhookUrl } from "../../shared/channels/teamsWebhookUrl";
+import { redactWebhookUrl, validateTeamsWebhookUrl } from "../../shared/config/teamsWebhookUrl";
 
 const WORKFLOWS =
   "https://default0f3a8c2e5b1d4c7a9e6f2d8b4a1c7e.90.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/4f8e2b1a9c3d4e5f8a7b6c5d4e3f2a1b/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=AbC-123_xyz";

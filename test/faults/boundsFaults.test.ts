@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { GraphRequestError, RunDeadlineError } from "../../shared/errors";
+import { GraphRequestError, RunDeadlineError } from "../../shared/domain/errors";
 import { createGraphApi, type GraphApi } from "../../shared/graph/graphClient";
 import { MAX_GRAPH_RESPONSE_BYTES, MAX_GRAPH_RETRY_AFTER_IN_MS } from "../../shared/graph/retryMiddleware";
 import { MAX_SESSION_PAGES, listRestoreSessions } from "../../shared/graph/restoreSource";
 import { RUN_DEADLINE_IN_MS, runPoll } from "../../shared/pipeline/poll";
-import { RETRY_AFTER_CEILING_IN_MS, RETRY_AFTER_FLOOR_IN_MS } from "../../shared/retryAfter";
+import { RETRY_AFTER_CEILING_IN_MS, RETRY_AFTER_FLOOR_IN_MS } from "../../shared/domain/retryAfter";
 import { RunMetaStore } from "../../shared/state/runMeta";
 import { newTableCounters } from "../../shared/state/tableClient";
 import type { GraphRoute } from "../emulators/graphRoutes";

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import type { DeliveryState } from "../../shared/channels/channel";
+import type { DeliveryState } from "../../shared/domain/delivery";
 import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
 import { failSessions, seedSessions, startFaultRig, type FaultRig, type FaultRigOptions } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered, type InvariantOptions } from "./invariants";

@@ -3,7 +3,7 @@ import { TableClient } from "@azure/data-tables";
 import type { AlertChannel } from "../../shared/channels/channel";
 import { EmailChannel, type EmailChannelOptions } from "../../shared/channels/emailChannel";
 import { TeamsChannel } from "../../shared/channels/teamsChannel";
-import { validateTeamsWebhookUrl } from "../../shared/channels/teamsWebhookUrl";
+import { validateTeamsWebhookUrl } from "../../shared/config/teamsWebhookUrl";
 import { runPoll, type PollDeps, type PollSummary } from "../../shared/pipeline/poll";
 import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import type { EmulatedArtifact, EmulatedSession } from "../emulators/graphEmulator";

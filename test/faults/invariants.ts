@@ -1,5 +1,5 @@
 import { expect } from "vitest";
-import type { ChannelDelivery } from "../../shared/channels/channel";
+import type { ChannelDelivery } from "../../shared/domain/delivery";
 import { ROW_PREFIX } from "../../shared/state/entities";
 import type { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
 import type { TeamsReceiver } from "../emulators/teamsReceiver";

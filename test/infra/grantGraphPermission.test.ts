@@ -1,6 +1,6 @@
 import { Client } from "@microsoft/microsoft-graph-client";
 import { afterEach, describe, expect, it } from "vitest";
-import { GrantPermissionError, grantGraphPermission, type GraphRequester } from "../../shared/cli/grantGraphPermission";
+import { GrantPermissionError, grantGraphPermission, type GraphRequester } from "../../shared/graph/appRoleGrant";
 import { createDirectoryState, directoryRoutes, GRAPH_APP_ROLES, type DirectoryState } from "../emulators/directoryRoutes";
 import { GraphEmulator } from "../emulators/graphEmulator";
 import type { GraphRoute } from "../emulators/graphRoutes";

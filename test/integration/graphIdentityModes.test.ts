@@ -1,11 +1,11 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config/config";
-import { ConfigError } from "../../shared/errors";
+import { ConfigError } from "../../shared/domain/errors";
 import { RestoreAccessDeniedError } from "../../shared/graph/restoreAccessDenied";
-import { createGraphCredential } from "../../shared/identity";
+import { createGraphCredential } from "../../shared/identity/credentials";
 import { createPollDeps } from "../../shared/pipeline/createPollDeps";
-import type { Logger } from "../../shared/pipeline/logger";
+import type { Logger } from "../../shared/domain/logger";
 import { runPoll } from "../../shared/pipeline/poll";
 import { EntraEmulator, type EmulatedServicePrincipal } from "../emulators/entraEmulator";
 import { GraphEmulator } from "../emulators/graphEmulator";

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { createAppCredential } from "../../shared/identity";
+import { createAppCredential } from "../../shared/identity/credentials";
 import { runPoll } from "../../shared/pipeline/poll";
 import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
 import { TEST_TENANT_ID } from "../emulators/tokens";

@@ -1,9 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { GraphRequestError } from "../../shared/errors";
-import { MAX_SESSION_TEXT_CHARS, RESTORE_SESSION_STATUSES, WORKLOADS, boundText, parseRestoreSession, type RestoreSession } from "../../shared/graph/restoreSession";
+import { GraphRequestError } from "../../shared/domain/errors";
+import { MAX_SESSION_TEXT_CHARS, boundText } from "../../shared/domain/textBounds";
+import { RESTORE_SESSION_STATUSES, WORKLOADS, type RestoreSession } from "../../shared/domain/restoreSession";
+import { parseRestoreSession } from "../../shared/graph/restoreSession";
 import { fetchFailureDetail, listRestoreSessions, RESTORE_SESSIONS_PATH } from "../../shared/graph/restoreSource";
-import { alertToEntity, entityToAlert, MAX_DETAIL_JSON_CHARS } from "../../shared/state/entities";
+import { alertToEntity, entityToAlert } from "../../shared/state/entities";
+import { MAX_DETAIL_JSON_CHARS } from "../../shared/domain/textBounds";
 import { alertFor, pagedGraph, rawArtifact, rawSession, wellTypedArtifact, wellTypedSession } from "./graphPayloads";
 
 /** Seeded: a failure names its seed and path, and CI runs the same cases every time. */

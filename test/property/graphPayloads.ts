@@ -1,7 +1,7 @@
 import fc from "fast-check";
-import { alertId, type Alert, type AlertKind, type FailureDetail } from "../../shared/alerts/alert";
+import { alertId, type Alert, type AlertKind, type FailureDetail } from "../../shared/domain/alert";
 import type { GraphApi } from "../../shared/graph/graphClient";
-import { RESTORE_SESSION_STATUSES, type RestoreSession } from "../../shared/graph/restoreSession";
+import { RESTORE_SESSION_STATUSES, type RestoreSession } from "../../shared/domain/restoreSession";
 import { HOSTILE_STRINGS } from "../alerts/alertFixtures";
 
 /**

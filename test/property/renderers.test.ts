@@ -2,7 +2,7 @@
 import fc from "fast-check";
 import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
-import type { Alert, AlertKind, FailureDetail } from "../../shared/alerts/alert";
+import type { Alert, AlertKind, FailureDetail } from "../../shared/domain/alert";
 import { EMAIL_HTML_BUDGET_BYTES, EMAIL_MAX_ROWS_PER_SESSION, EMAIL_TEXT_BUDGET_BYTES, renderEmail, type RenderedEmail } from "../../shared/alerts/renderEmail";
 import { renderTeamsMessage, TEAMS_CARD_BUDGET_BYTES } from "../../shared/alerts/renderTeamsCard";
 import { ADMIN_CENTER_URL, messageSubject, sessionFacts, singleLine, truncate } from "../../shared/alerts/summary";

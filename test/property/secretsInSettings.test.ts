@@ -4,7 +4,7 @@ import { runCli } from "../../shared/cli/main";
 import { loadConfig, readChannelsConfig, readGraphConfig, readIdentityConfig, readStateConfig, type Env } from "../../shared/config/config";
 import { readEmulatorOrigins } from "../../shared/config/emulatorOrigins";
 import { SETTINGS } from "../../shared/config/settings";
-import { errorMessage } from "../../shared/errors";
+import { errorMessage } from "../../shared/domain/errors";
 
 /**
  * No error quotes a secret. Configuration errors reach the logs (Application Insights in Azure), and a

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../../shared/cli/main";
 import { alertToEntity } from "../../shared/state/entities";
-import type { Alert } from "../../shared/alerts/alert";
+import type { Alert } from "../../shared/domain/alert";
 import { TEST_TENANT_ID } from "../emulators/tokens";
 import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
 import { failSessions, seedSessions, startFaultRig, type FaultRig } from "../faults/faultRig";

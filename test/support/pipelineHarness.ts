@@ -4,7 +4,7 @@ import { TableClient } from "@azure/data-tables";
 import type { AlertChannel } from "../../shared/channels/channel";
 import { loadConfig, type Config } from "../../shared/config/config";
 import { createPollDeps } from "../../shared/pipeline/createPollDeps";
-import type { Logger } from "../../shared/pipeline/logger";
+import type { Logger } from "../../shared/domain/logger";
 import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
 import type { PollDeps } from "../../shared/pipeline/poll";
 import { GraphEmulator, type GraphEmulatorOptions } from "../emulators/graphEmulator";

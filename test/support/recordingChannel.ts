@@ -1,7 +1,8 @@
-import type { Alert } from "../../shared/alerts/alert";
+import type { Alert } from "../../shared/domain/alert";
 import type { HealthNotice } from "../../shared/alerts/healthNotice";
-import type { AlertChannel, SendContext, SendOutcome } from "../../shared/channels/channel";
-import type { RateLimit } from "../../shared/channels/rateLimit";
+import type { AlertChannel, SendContext } from "../../shared/channels/channel";
+import type { SendOutcome } from "../../shared/domain/delivery";
+import type { RateLimit } from "../../shared/config/rateLimit";
 
 /**
  * A channel for pipeline tests that records what it was asked to send. The real channels (ACS Email,

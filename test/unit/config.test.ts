@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config/config";
-import { ConfigError } from "../../shared/errors";
+import { ConfigError } from "../../shared/domain/errors";
 
 const base = { AzureWebJobsStorage: "UseDevelopmentStorage=true", ALERT_OUTBOX_DIR: ".local/outbox" };
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { detectSessionChange, type DetectRules } from "../../shared/pipeline/detect";
-import type { RestoreSession } from "../../shared/graph/restoreSession";
-import type { SessionRecord, StoredSessionRecord } from "../../shared/state/sessionRecord";
+import type { RestoreSession } from "../../shared/domain/restoreSession";
+import type { SessionRecord, StoredSessionRecord } from "../../shared/domain/sessionRecord";
 
 const now = new Date("2026-11-28T12:00:00Z");
 const rules: DetectRules = { alertOn: new Set(["failed", "completedWithError"]), now, baseline: false };

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { loadConfig } from "../../shared/config/config";
-import { ConfigError } from "../../shared/errors";
+import { ConfigError } from "../../shared/domain/errors";
 
 const base = { AzureWebJobsStorage: "UseDevelopmentStorage=true", ALERT_OUTBOX_DIR: ".local/outbox" };
 const MI_CLIENT_ID = "5b0c1d2e-3f4a-4b5c-8d6e-7f8091a2b3c4";

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { ACS_CUSTOM_DOMAIN_LIMIT, ACS_MANAGED_DOMAIN_LIMIT, defaultEmailRateLimit, formatRateLimit, parseRateLimit, rateBudget } from "../../shared/channels/rateLimit";
+import { ACS_CUSTOM_DOMAIN_LIMIT, ACS_MANAGED_DOMAIN_LIMIT, defaultEmailRateLimit, formatRateLimit, parseRateLimit } from "../../shared/config/rateLimit";
+import { rateBudget } from "../../shared/channels/rateBudget";
 import { loadConfig } from "../../shared/config/config";
 
 describe("channel rate limits", () => {

@@ -1,7 +1,7 @@
 import { StateStore } from "../../state/stateStore";
-import type { CliCommand } from "../command";
-import { EXIT, UsageError } from "../exitCodes";
-import { openState } from "../stateAccess";
+import type { CliCommand } from "./command";
+import { EXIT, UsageError } from "./exitCodes";
+import { openState } from "./stateAccess";
 
 export const ackCommand: CliCommand = {
   name: "ack",

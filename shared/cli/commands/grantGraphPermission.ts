@@ -1,10 +1,10 @@
 import { readGraphConfig } from "../../config/config";
 import { readEmulatorOrigins } from "../../config/emulatorOrigins";
 import { createGraphApi } from "../../graph/graphClient";
-import { createOperatorCredential } from "../../identity";
-import type { CliCommand } from "../command";
-import { EXIT, UsageError } from "../exitCodes";
-import { grantGraphPermission } from "../grantGraphPermission";
+import { createOperatorCredential } from "../../identity/credentials";
+import type { CliCommand } from "./command";
+import { EXIT, UsageError } from "./exitCodes";
+import { grantGraphPermission } from "../../graph/appRoleGrant";
 
 export const grantGraphPermissionCommand: CliCommand = {
   name: "grant-graph-permission",

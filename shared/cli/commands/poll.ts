@@ -1,11 +1,11 @@
 import { createChannels } from "../../channels/createChannels";
 import { loadConfig } from "../../config/config";
 import { readEmulatorOrigins } from "../../config/emulatorOrigins";
-import { createAppCredential } from "../../identity";
+import { createAppCredential } from "../../identity/credentials";
 import { createPollDeps } from "../../pipeline/createPollDeps";
 import { formatSummary, runPoll } from "../../pipeline/poll";
-import { cliLogger, type CliCommand } from "../command";
-import { EXIT } from "../exitCodes";
+import { cliLogger, type CliCommand } from "./command";
+import { EXIT } from "./exitCodes";
 
 export const pollCommand: CliCommand = {
   name: "poll",

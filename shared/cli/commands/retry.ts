@@ -1,7 +1,7 @@
 import { Outbox } from "../../state/outbox";
-import type { CliCommand } from "../command";
-import { EXIT, UsageError } from "../exitCodes";
-import { openState } from "../stateAccess";
+import type { CliCommand } from "./command";
+import { EXIT, UsageError } from "./exitCodes";
+import { openState } from "./stateAccess";
 
 export const retryCommand: CliCommand = {
   name: "retry",

@@ -1,8 +1,8 @@
-import { WORKLOADS, type Workload } from "../../graph/restoreSession";
+import { WORKLOADS, type Workload } from "../../domain/restoreSession";
 import { SilenceStore } from "../../state/silences";
-import type { CliCommand } from "../command";
-import { EXIT, UsageError } from "../exitCodes";
-import { openState } from "../stateAccess";
+import type { CliCommand } from "./command";
+import { EXIT, UsageError } from "./exitCodes";
+import { openState } from "./stateAccess";
 
 export const silenceCommand: CliCommand = {
   name: "silence",

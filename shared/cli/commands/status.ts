@@ -1,8 +1,8 @@
 import { Outbox } from "../../state/outbox";
 import { RunMetaStore } from "../../state/runMeta";
-import type { CliCommand } from "../command";
-import { EXIT } from "../exitCodes";
-import { openState } from "../stateAccess";
+import type { CliCommand } from "./command";
+import { EXIT } from "./exitCodes";
+import { openState } from "./stateAccess";
 
 export const statusCommand: CliCommand = {
   name: "status",

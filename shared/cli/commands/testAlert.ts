@@ -1,10 +1,10 @@
-import type { Alert } from "../../alerts/alert";
+import type { Alert } from "../../domain/alert";
 import { createChannels } from "../../channels/createChannels";
 import { groupKeyOf } from "../../channels/deliver";
 import { readChannelsConfig, readIdentityConfig, readTenantSetting } from "../../config/config";
-import { createAppCredential } from "../../identity";
-import { cliLogger, type CliCommand } from "../command";
-import { EXIT } from "../exitCodes";
+import { createAppCredential } from "../../identity/credentials";
+import { cliLogger, type CliCommand } from "./command";
+import { EXIT } from "./exitCodes";
 
 export const testAlertCommand: CliCommand = {
   name: "test-alert",

@@ -1,4 +1,4 @@
-import { describeValue } from "../errors";
+import { describeValue } from "../domain/errors";
 /**
  * Hosts of Teams Workflows ("When a Teams webhook request is received") and legacy connector
  * webhooks. The host suffix is validated, not the path, since path variants exist.

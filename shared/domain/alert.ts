@@ -1,4 +1,4 @@
-import type { RestoreSession, RestoreSessionStatus } from "../graph/restoreSession";
+import type { RestoreSession, RestoreSessionStatus } from "./restoreSession";
 
 /** One failed artifact (mailbox, site or drive) of a restore session. */
 export interface FailedArtifact {

@@ -1,8 +1,8 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import type { TokenCredential } from "@azure/core-auth";
-import type { Env } from "../config/config";
-import { errorMessage } from "../errors";
-import type { Logger } from "../pipeline/logger";
+import type { Env } from "../../config/config";
+import { errorMessage } from "../../domain/errors";
+import type { Logger } from "../../domain/logger";
 import { UsageError } from "./exitCodes";
 
 export interface CliIo {

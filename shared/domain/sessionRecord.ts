@@ -1,4 +1,4 @@
-import type { RestoreSessionStatus, Workload } from "../graph/restoreSession";
+import type { RestoreSessionStatus, Workload } from "./restoreSession";
 
 /** What restorewatch remembers of one restore session between runs (one table row). */
 export interface SessionRecord {

@@ -1,5 +1,5 @@
-import { ConfigError, GraphRequestError } from "../errors";
-import { GrantPermissionError } from "./grantGraphPermission";
+import { ConfigError, GraphRequestError } from "../../domain/errors";
+import { GrantPermissionError } from "../../graph/appRoleGrant";
 
 export const EXIT = { ok: 0, failure: 1, config: 2, auth: 3, graphUnreachable: 4, usage: 64 } as const;
 

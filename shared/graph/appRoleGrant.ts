@@ -1,4 +1,4 @@
-import { RESTORE_READ_PERMISSION } from "../graph/restoreAccessDenied";
+import { RESTORE_READ_PERMISSION } from "../domain/permissions";
 
 /**
  * `restorewatch grant-graph-permission`: gives the principal restorewatch signs in to Graph as (its

@@ -1,8 +1,8 @@
 import type { TableClient } from "@azure/data-tables";
-import { readIdentityConfig, readStateConfig, readTenantSetting } from "../config/config";
-import { tenantOfCredential } from "../graph/graphClient";
-import { createAppCredential } from "../identity";
-import { createStateTableClient, ensureTable, newTableCounters, type TableTrafficCounters } from "../state/tableClient";
+import { readIdentityConfig, readStateConfig, readTenantSetting } from "../../config/config";
+import { tenantOfCredential } from "../../graph/graphClient";
+import { createAppCredential } from "../../identity/credentials";
+import { createStateTableClient, ensureTable, newTableCounters, type TableTrafficCounters } from "../../state/tableClient";
 import type { CliIo } from "./command";
 
 export interface StateAccess {

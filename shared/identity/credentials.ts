@@ -10,8 +10,8 @@ import {
   ManagedIdentityCredential,
 } from "@azure/identity";
 import type { TokenCredential } from "@azure/core-auth";
-import type { IdentityConfig } from "./config/identityConfig";
-import { ConfigError } from "./errors";
+import type { IdentityConfig } from "../config/identityConfig";
+import { ConfigError } from "../domain/errors";
 
 /**
  * The app's identity: in Azure the user-assigned managed identity named by AZURE_CLIENT_ID; elsewhere
