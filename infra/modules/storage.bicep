@@ -11,6 +11,9 @@ param deploymentContainerName string
 @description('Name of the state table (STATE_TABLE). Created here: the identity\'s table role is on this table only, which does not allow creating tables.')
 param stateTableName string
 
+@description('False (vnetEnabled): no public endpoint at all; the account is reached only through its private endpoints.')
+param allowPublicNetworkAccess bool
+
 @description('Resource id of the managed identity; names the role assignments so re-deploys find the same ones.')
 param identityId string
 
@@ -37,11 +40,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    // Flex Consumption without virtual network integration reaches storage over its public endpoint.
-    publicNetworkAccess: 'Enabled'
+    // Flex Consumption without virtual network integration reaches storage over its public endpoint;
+    // with it, through the private endpoints, and no exception lets any other service in.
+    publicNetworkAccess: allowPublicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: allowPublicNetworkAccess ? 'Allow' : 'Deny'
+      bypass: allowPublicNetworkAccess ? 'AzureServices' : 'None'
     }
   }
 

@@ -92,6 +92,7 @@ function resolveReference(node: ExpressionNode, scope: DeploymentScope): { value
   if (node.name === "parameters") {
     if (scope.parent) {
       const passed = scope.parent.deployment.properties?.parameters?.[name];
+      if (typeof passed === "string") throw new Error(`parameter '${name}' is passed as one expression: ${passed}`);
       if (passed) return { value: passed.value, scope: scope.parent.scope };
     }
     const declared = scope.template.parameters?.[name];
