@@ -2,7 +2,8 @@
 //
 // Deploys into one resource group (targetScope resourceGroup): a Flex Consumption function app
 // running as a user-assigned managed identity, its storage (host + state table), Application
-// Insights, Azure Communication Services email and, when a Teams webhook is given, a Key Vault.
+// Insights, Azure Communication Services email and, when a Teams webhook is given, a Key Vault; with
+// vnetEnabled, a virtual network the app is integrated with and private endpoints for storage and vault.
 // Every role assignment is scoped to the one resource it is about. The Microsoft Graph app role
 // (BackupRestore-Restore.Read.All) is granted separately: see infra/README.md. So is the optional
 // app registration restorewatch signs in to Graph as instead of the identity (graphAppClientId).
@@ -44,6 +45,20 @@ param opsAlertEmails string = ''
 @minValue(30)
 @maxValue(730)
 param logRetentionInDays int = 30
+
+// --- Private networking -------------------------------------------------------------------------
+
+@description('Run the app in a virtual network: VNet integration, private endpoints (with private DNS zones) for the storage account\'s blob, queue and table services and for the Key Vault, and public network access disabled on both. See infra/README.md, "Private networking".')
+param vnetEnabled bool = false
+
+@description('Address space of the virtual network (vnetEnabled).')
+param vnetAddressPrefix string = '10.0.0.0/16'
+
+@description('Subnet the function app is integrated with (vnetEnabled): /27 or larger, /26 if other Flex apps will share it.')
+param appSubnetAddressPrefix string = '10.0.2.0/24'
+
+@description('Subnet of the private endpoints (vnetEnabled).')
+param privateEndpointSubnetAddressPrefix string = '10.0.1.0/24'
 
 // --- Email (Azure Communication Services) -------------------------------------------------------
 
@@ -140,6 +155,9 @@ var emailEnabled = !empty(alertEmailTo)
 var useExistingAcs = !empty(existingAcsResourceId)
 var teamsEnabled = !empty(teamsWebhookUrl)
 var graphAppEnabled = !empty(graphAppClientId)
+var storageAccountName = take('st${compactName}${suffix}', 24)
+var keyVaultName = take('kv-${compactName}-${suffix}', 24)
+var vnetName = 'vnet-${appName}-${suffix}'
 var communicationServiceName = useExistingAcs ? last(split(existingAcsResourceId, '/')) : 'acs-${appName}-${suffix}'
 var acsSubscriptionId = useExistingAcs ? split(existingAcsResourceId, '/')[2] : subscription().subscriptionId
 var acsResourceGroupName = useExistingAcs ? split(existingAcsResourceId, '/')[4] : resourceGroup().name
@@ -159,11 +177,12 @@ resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' 
 module storage 'modules/storage.bicep' = {
   name: 'storage'
   params: {
-    name: take('st${compactName}${suffix}', 24)
+    name: storageAccountName
     location: location
     tags: tags
     deploymentContainerName: 'app-package'
     stateTableName: stateTableName
+    allowPublicNetworkAccess: !vnetEnabled
     identityId: identity.id
     principalId: identity.properties.principalId
   }
@@ -223,12 +242,87 @@ module communicationAccess 'modules/communicationAccess.bicep' = if (emailEnable
 module keyVault 'modules/keyVault.bicep' = if (teamsEnabled) {
   name: 'key-vault'
   params: {
-    name: take('kv-${compactName}-${suffix}', 24)
+    name: keyVaultName
     location: location
     tags: tags
     teamsWebhookUrl: teamsWebhookUrl
+    allowPublicNetworkAccess: !vnetEnabled
     identityId: identity.id
     principalId: identity.properties.principalId
+  }
+}
+
+// --- Private networking (vnetEnabled) -------------------------------------------------------------
+
+module network 'modules/network.bicep' = if (vnetEnabled) {
+  name: 'network'
+  params: {
+    name: vnetName
+    location: location
+    tags: tags
+    addressPrefix: vnetAddressPrefix
+    appSubnetPrefix: appSubnetAddressPrefix
+    privateEndpointSubnetPrefix: privateEndpointSubnetAddressPrefix
+  }
+}
+
+// One endpoint and privatelink zone per storage service the app uses: blob (host leases, keys and the
+// deployment package), queue (host) and table (state).
+module storageBlobEndpoint 'modules/privateEndpoint.bicep' = if (vnetEnabled) {
+  name: 'private-endpoint-blob'
+  params: {
+    name: 'pe-${storageAccountName}-blob'
+    location: location
+    tags: tags
+    targetResourceId: storage.outputs.id
+    groupId: 'blob'
+    dnsZoneName: 'privatelink.blob.${environment().suffixes.storage}'
+    subnetId: network!.outputs.privateEndpointSubnetId
+    vnetName: vnetName
+  }
+}
+
+module storageQueueEndpoint 'modules/privateEndpoint.bicep' = if (vnetEnabled) {
+  name: 'private-endpoint-queue'
+  params: {
+    name: 'pe-${storageAccountName}-queue'
+    location: location
+    tags: tags
+    targetResourceId: storage.outputs.id
+    groupId: 'queue'
+    dnsZoneName: 'privatelink.queue.${environment().suffixes.storage}'
+    subnetId: network!.outputs.privateEndpointSubnetId
+    vnetName: vnetName
+  }
+}
+
+module storageTableEndpoint 'modules/privateEndpoint.bicep' = if (vnetEnabled) {
+  name: 'private-endpoint-table'
+  params: {
+    name: 'pe-${storageAccountName}-table'
+    location: location
+    tags: tags
+    targetResourceId: storage.outputs.id
+    groupId: 'table'
+    dnsZoneName: 'privatelink.table.${environment().suffixes.storage}'
+    subnetId: network!.outputs.privateEndpointSubnetId
+    vnetName: vnetName
+  }
+}
+
+// Key Vault's privatelink zone is privatelink.vaultcore.azure.net: it cannot be derived from
+// environment().suffixes.keyvaultDns (.vault.azure.net), which would give privatelink.vault.azure.net.
+module keyVaultEndpoint 'modules/privateEndpoint.bicep' = if (vnetEnabled && teamsEnabled) {
+  name: 'private-endpoint-vault'
+  params: {
+    name: 'pe-${keyVaultName}-vault'
+    location: location
+    tags: tags
+    targetResourceId: keyVault!.outputs.id
+    groupId: 'vault'
+    dnsZoneName: 'privatelink.vaultcore.azure.net'
+    subnetId: network!.outputs.privateEndpointSubnetId
+    vnetName: vnetName
   }
 }
 
@@ -282,6 +376,13 @@ var teamsSettings = teamsEnabled
 
 module functionApp 'modules/functionApp.bicep' = {
   name: 'function-app'
+  // With vnetEnabled the app reaches its storage and vault only through these: start it once they resolve.
+  dependsOn: [
+    storageBlobEndpoint
+    storageQueueEndpoint
+    storageTableEndpoint
+    keyVaultEndpoint
+  ]
   params: {
     planName: 'plan-${appName}-${suffix}'
     appName: 'func-${appName}-${suffix}'
@@ -293,6 +394,7 @@ module functionApp 'modules/functionApp.bicep' = {
     maximumInstanceCount: maximumInstanceCount
     instanceMemoryMB: instanceMemoryMB
     appSettings: union(hostSettings, restorewatchSettings, baselineSettings, graphAppSettings, emailSettings, teamsSettings)
+    virtualNetworkSubnetId: vnetEnabled ? network!.outputs.appSubnetId : ''
   }
 }
 
@@ -309,3 +411,4 @@ output STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output APPLICATIONINSIGHTS_NAME string = monitoring.outputs.appInsightsName
 output EMAIL_SENDER_ADDRESS string = emailSettings.?ALERT_EMAIL_FROM ?? ''
 output KEY_VAULT_NAME string = teamsEnabled ? keyVault!.outputs.name : ''
+output VIRTUAL_NETWORK_ID string = vnetEnabled ? network!.outputs.id : ''

@@ -28,6 +28,9 @@ param instanceMemoryMB int
 @description('Every app setting, already composed by main.bicep.')
 param appSettings object
 
+@description('Resource id of the subnet (delegated to Microsoft.App/environments) the app is integrated with. Empty: no VNet integration.')
+param virtualNetworkSubnetId string
+
 resource plan 'Microsoft.Web/serverfarms@2024-11-01' = {
   name: planName
   location: location
@@ -56,6 +59,8 @@ resource site 'Microsoft.Web/sites@2024-11-01' = {
   properties: {
     serverFarmId: plan.id
     httpsOnly: true
+    // All of a Flex app's outbound traffic goes through this subnet; no route-all setting is needed.
+    virtualNetworkSubnetId: empty(virtualNetworkSubnetId) ? null : virtualNetworkSubnetId
     // Key Vault references (TEAMS_WEBHOOK_URL) are resolved with this identity, not a system-assigned one.
     keyVaultReferenceIdentity: identityId
     siteConfig: {

@@ -10,6 +10,9 @@ param tags object
 @description('The Teams Workflows webhook URL.')
 param teamsWebhookUrl string
 
+@description('False (vnetEnabled): the vault is reached only through its private endpoint.')
+param allowPublicNetworkAccess bool
+
 @description('Resource id of the managed identity; names the role assignments so re-deploys find the same ones.')
 param identityId string
 
@@ -34,8 +37,9 @@ resource vault 'Microsoft.KeyVault/vaults@2024-11-01' = {
     // Purge protection cannot be turned off again: a deleted vault stays recoverable for 90 days
     // and its name cannot be reused until then (see infra/README.md, "Remove").
     enablePurgeProtection: true
-    // Key Vault references are resolved by App Service from outside any virtual network.
-    publicNetworkAccess: 'Enabled'
+    // Without VNet integration App Service resolves the Key Vault reference over the public endpoint;
+    // with it, through the app's virtual network and the vault's private endpoint.
+    publicNetworkAccess: allowPublicNetworkAccess ? 'Enabled' : 'Disabled'
   }
 
   resource teamsWebhook 'secrets' = {
@@ -58,6 +62,7 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+output id string = vault.id
 output name string = vault.name
 // Versionless, so a rotated secret is picked up without redeploying.
 output teamsWebhookSecretUri string = vault::teamsWebhook.properties.secretUri

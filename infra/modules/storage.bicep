@@ -8,8 +8,11 @@ param tags object
 @description('Blob container the Flex Consumption plan deploys the app package from.')
 param deploymentContainerName string
 
-@description('Name of the state table (STATE_TABLE). The app creates it if missing; creating it here makes it visible and removable with the deployment.')
+@description('Name of the state table (STATE_TABLE). Created here: the identity\'s table role is on this table only, which does not allow creating tables.')
 param stateTableName string
+
+@description('False (vnetEnabled): no public endpoint at all; the account is reached only through its private endpoints.')
+param allowPublicNetworkAccess bool
 
 @description('Resource id of the managed identity; names the role assignments so re-deploys find the same ones.')
 param identityId string
@@ -37,11 +40,12 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     allowCrossTenantReplication: false
     minimumTlsVersion: 'TLS1_2'
     supportsHttpsTrafficOnly: true
-    // Flex Consumption without virtual network integration reaches storage over its public endpoint.
-    publicNetworkAccess: 'Enabled'
+    // Flex Consumption without virtual network integration reaches storage over its public endpoint;
+    // with it, through the private endpoints, and no exception lets any other service in.
+    publicNetworkAccess: allowPublicNetworkAccess ? 'Enabled' : 'Disabled'
     networkAcls: {
-      defaultAction: 'Allow'
-      bypass: 'AzureServices'
+      defaultAction: allowPublicNetworkAccess ? 'Allow' : 'Deny'
+      bypass: allowPublicNetworkAccess ? 'AzureServices' : 'None'
     }
   }
 
@@ -90,11 +94,12 @@ resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' =
   }
 }
 
-// restorewatch's own state (sessions, outbox, silences, run metadata). Scoped to the account rather
-// than the table because the app creates its table if missing, which is an account-level action.
+// restorewatch's own state (sessions, outbox, silences, run metadata), on the state table only: no
+// other table in the account is readable or writable. Creating a table is an action on the account,
+// so the app's createTable is refused (403) and it uses the table created above (ensureTable).
 resource tableContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
-  name: guid(storage.id, identityId, storageTableDataContributor)
-  scope: storage
+  name: guid(storage::tableService::stateTable.id, identityId, storageTableDataContributor)
+  scope: storage::tableService::stateTable
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributor)
     principalId: principalId

@@ -42,7 +42,7 @@ export function diagnose(error: unknown): { cause: string; fix: string } {
     return { cause, fix: "Microsoft Graph could not be reached or kept failing. This is usually temporary; if it lasts, check the function app's outbound network (VNet, firewall, DNS) and the Microsoft 365 service health." };
   }
   if (error instanceof RestError || /table|storage/i.test(cause)) {
-    return { cause, fix: "The state table could not be read or written: check that the storage account is reachable from the function app and that its identity has the Storage Table Data Contributor role on it." };
+    return { cause, fix: "The state table could not be read or written: check that the storage account is reachable from the function app (with vnetEnabled, through its private endpoints) and that its identity has the Storage Table Data Contributor role on the state table (infra/main.bicep assigns it there) or on the account." };
   }
   return { cause, fix: "See the function's logs in Application Insights for the full error." };
 }

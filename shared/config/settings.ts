@@ -37,7 +37,7 @@ export const SETTINGS: readonly SettingDoc[] = [
   // --- State
   { name: "AzureWebJobsStorage", meaning: "Functions host storage; also holds the state table unless STATE_STORAGE is set. A connection string, or the identity-based `AzureWebJobsStorage__tableServiceUri` (+ `__credential`, `__clientId`).", example: "UseDevelopmentStorage=true", platform: true, secret: true },
   { name: "STATE_STORAGE", meaning: "Optional separate connection for the state table, same forms as AzureWebJobsStorage (`STATE_STORAGE__tableServiceUri`, ...).", example: "STATE_STORAGE__tableServiceUri=https://acct.table.core.windows.net", secret: true },
-  { name: "STATE_TABLE", meaning: "Name of the state table (created if missing).", defaultValue: "restorewatch", example: "restorewatchprod" },
+  { name: "STATE_TABLE", meaning: "Name of the state table (created if missing, where the identity may create tables; infra/ creates it and grants access to it alone).", defaultValue: "restorewatch", example: "restorewatchprod" },
   { name: "STATE_RETENTION_DAYS", meaning: "Days after completion that a terminal session's state and delivered alerts are kept. Longer than Graph's one-year purge, so a session is forgotten because Graph dropped it first.", defaultValue: "400", example: "500" },
   // --- What to alert on
   { name: "ALERT_ON_STATUSES", meaning: "Comma-separated restore session statuses that raise an alert.", defaultValue: "failed,completedWithError", example: "failed" },

@@ -32,14 +32,42 @@ export function createStateTableClient(connection: StorageConnection, tableName:
   return new TableClient(connection.tableServiceUri, tableName, credential(), { allowInsecureConnection: url.protocol === "http:" && loopback });
 }
 
-/** Creates the table; an existing one is fine (409 TableAlreadyExists is expected and swallowed on purpose). */
+/**
+ * 403 codes with which Table Storage refuses an authenticated request the caller may not make: the
+ * identity's role does not cover it (AuthorizationPermissionMismatch) or the request is not authorized
+ * at all (AuthorizationFailure). AuthenticationFailed (a bad or expired token) is not among them.
+ */
+const NOT_AUTHORIZED_CODES = new Set(["AuthorizationPermissionMismatch", "AuthorizationFailure"]);
+
+/**
+ * Creates the table if it is missing. An existing one is fine: 409 TableAlreadyExists is expected and
+ * swallowed on purpose.
+ *
+ * So is a 403 that refuses the creation itself. infra/main.bicep creates the state table and grants
+ * the identity Storage Table Data Contributor on that table only; creating a table is an action on
+ * the account, outside that scope, so Azure answers every run's createTable with 403
+ * AuthorizationPermissionMismatch. The table is then expected to exist, and the run carries on. If it
+ * does not, or the identity may not use it either, the run's next request fails with the real error
+ * (404 TableNotFound, or the same 403), so nothing is hidden: only the creation is skipped.
+ */
 export async function ensureTable(client: TableClient, abortSignal?: AbortSignal): Promise<void> {
   try {
     await client.createTable({ abortSignal });
   } catch (error) {
     if (isRestError(error, 409)) return;
+    if (isRestError(error, 403) && NOT_AUTHORIZED_CODES.has(tableErrorCode(error) ?? "")) return;
     throw error;
   }
+}
+
+/**
+ * Table Storage's error code (x-ms-error-code, or the odata.error body). The Tables client leaves
+ * RestError.code unset and puts the service's code in `details`.
+ */
+export function tableErrorCode(error: RestError): string | undefined {
+  const details = (error.details ?? {}) as { errorCode?: unknown; odataError?: { code?: unknown } };
+  const code = details.errorCode ?? details.odataError?.code ?? error.code;
+  return typeof code === "string" ? code : undefined;
 }
 
 export function isRestError(error: unknown, ...statuses: number[]): error is RestError {

@@ -52,7 +52,7 @@ const FLEX_FORBIDDEN = [
 const EXPECTED_ROLES: Readonly<Record<string, { name: string; scopeType: string }>> = {
   "b7e6dc6d-f1e8-4753-8033-0f276bb0955b": { name: "Storage Blob Data Owner", scopeType: "Microsoft.Storage/storageAccounts" },
   "974c5e8b-45b9-4653-ba55-5f855dd0fb88": { name: "Storage Queue Data Contributor", scopeType: "Microsoft.Storage/storageAccounts" },
-  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": { name: "Storage Table Data Contributor", scopeType: "Microsoft.Storage/storageAccounts" },
+  "0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3": { name: "Storage Table Data Contributor", scopeType: "Microsoft.Storage/storageAccounts/tableServices/tables" },
   "3913510d-42f4-4e42-8a64-420c390055eb": { name: "Monitoring Metrics Publisher", scopeType: "Microsoft.Insights/components" },
   "4633458b-17de-408a-b874-0445c86b69e6": { name: "Key Vault Secrets User", scopeType: "Microsoft.KeyVault/vaults" },
   "09976791-48a7-449e-bb21-39d1a415f350": { name: "Communication and Email Service Owner", scopeType: "Microsoft.Communication/communicationServices" },
@@ -92,6 +92,7 @@ function resolveReference(node: ExpressionNode, scope: DeploymentScope): { value
   if (node.name === "parameters") {
     if (scope.parent) {
       const passed = scope.parent.deployment.properties?.parameters?.[name];
+      if (typeof passed === "string") throw new Error(`parameter '${name}' is passed as one expression: ${passed}`);
       if (passed) return { value: passed.value, scope: scope.parent.scope };
     }
     const declared = scope.template.parameters?.[name];
@@ -293,6 +294,21 @@ describe("infra/main.bicep compiled to ARM", () => {
         if (name.kind !== "call") continue;
         expect(name.args.map((a) => a.text)).toEqual([(resource.scope ?? "").slice(1, -1), "parameters('identityId')", expect.any(String)]);
         expect(resource.properties?.["principalType"]).toBe("ServicePrincipal");
+      }
+    });
+
+    it("the table role is on the state table the template creates, not on the account, and follows stateTableName", () => {
+      const TABLES = "Microsoft.Storage/storageAccounts/tableServices/tables";
+      for (const stateTableName of ["restorewatch", "rwstate"]) {
+        const deployment = DeploymentScope.root(template, { parameters: { stateTableName }, platform: standInPlatform() });
+        const tables = deployment.deployedResourcesOfType(TABLES).map(({ resource, scope }) => scope.resourceIdOf(resource));
+        expect(tables).toHaveLength(1);
+        expect(tables[0]).toMatch(new RegExp(`/providers/Microsoft\\.Storage/storageAccounts/st[a-z0-9]+/tableServices/default/tables/${stateTableName}$`));
+        const tableRole = deployment
+          .deployedResourcesOfType("Microsoft.Authorization/roleAssignments")
+          .filter(({ resource, scope }) => scope.evaluateString(resource.properties?.["roleDefinitionId"], "a role definition id").endsWith("/0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3"))
+          .map(({ resource, scope }) => scope.evaluateString(resource.scope, "a role assignment scope"));
+        expect(tableRole).toEqual(tables);
       }
     });
 

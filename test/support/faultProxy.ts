@@ -57,6 +57,8 @@ export const tableRequests = {
   entityWrite: (prefix: string): RequestMatcher => (request) => ["PUT", "PATCH", "MERGE"].includes(request.method) && request.path.includes(`RowKey='${prefix}`),
   /** The $batch that writes delivery outcomes (Outbox.updateManyDeliveries: deliveries, lease cleared). */
   deliveryMarks: (): RequestMatcher => (request) => tableRequests.batch(request) && request.body.includes('"leaseUntil":""') && request.body.includes('"deliveries":'),
+  /** Create Table (POST /Tables): an action on the account, not on any one table. */
+  createTable: (request: ProxiedRequest): boolean => request.method === "POST" && /\/Tables(\?|$)/.test(request.path),
   /** Any request at all. */
   any: (): boolean => true,
 } as const;

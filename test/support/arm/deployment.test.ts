@@ -184,6 +184,22 @@ describe("DeploymentScope", () => {
       expect(() => root(template).module("m")).toThrow(reason);
     });
 
+    it("are passed a conditional value as Bicep writes it, one expression for the whole entry, evaluating only the branch taken", () => {
+      // What Bicep emits for `subnetId: enabled ? optional!.outputs.value : ''`.
+      const conditional = "[if(parameters('enabled'), createObject('value', reference(resourceId('Microsoft.Resources/deployments', 'optional'), '2025-04-01').outputs.value.value), createObject('value', ''))]";
+      const consumer = module("consumer", { parameters: { subnetId: { type: "string" } }, outputs: { subnetId: { type: "string", value: "[parameters('subnetId')]" } } });
+      (consumer.properties as { parameters: Record<string, unknown> }).parameters = { subnetId: conditional };
+      const template = { ...mainTemplate, resources: [...mainTemplate.resources ?? [], consumer] };
+      // Off: the module that is not deployed is never read.
+      expect(root(template).module("consumer").parameter("subnetId")).toBe("");
+      expect(root(template, { parameters: { enabled: true } }).module("consumer").parameter("subnetId")).toBe("from-optional");
+      // An expression that does not come out as { value } is refused.
+      (consumer.properties as { parameters: Record<string, unknown> }).parameters = { subnetId: "[parameters('appName')]" };
+      expect(() => root(template).module("consumer").parameter("subnetId")).toThrow(/parameter 'subnetId' is string "demo", not \{ value \}/);
+      (consumer.properties as { parameters: Record<string, unknown> }).parameters = { subnetId: "[createObject('other', 1)]" };
+      expect(() => root(template).module("consumer").parameter("subnetId")).toThrow(/parameter 'subnetId' has no value/);
+    });
+
     it("refuse Key Vault parameter references and deployments above resource group scope", () => {
       const withReference = module("m", { parameters: { secret: { type: "securestring" } } });
       (withReference.properties as { parameters: Record<string, unknown> }).parameters = { secret: { reference: { keyVault: { id: "/x" }, secretName: "s" } } };

@@ -378,11 +378,21 @@ export class DeploymentScope {
     const passed: PassedParameters = {
       names: Object.keys(given),
       value: (parameter) => {
-        const entry = given[parameter];
+        const written = given[parameter];
+        let entry: { value?: unknown; reference?: unknown } | undefined;
+        // Bicep passes a value that depends on a condition as one expression for the whole entry,
+        // e.g. [if(cond, createObject('value', ...), createObject('value', ''))]: only the branch taken is evaluated.
+        const computed = typeof written === "string";
+        if (computed) {
+          const result = isExpression(written) ? this.evaluateExpression(written) : written;
+          if (!isArmObject(result)) throw new ArmTemplateError(`${where}: parameter '${parameter}' is ${armTypeOf(result)} ${describeValue(result)}, not { value }`);
+          entry = result;
+        } else entry = written;
         if (entry?.reference !== undefined) throw new ArmTemplateError(`${where}: Key Vault parameter references are not supported (parameter '${parameter}')`);
         if (entry === undefined || !("value" in entry)) throw new ArmTemplateError(`${where}: parameter '${parameter}' has no value`);
-        // Inner scope: the values a module is passed are evaluated where the module is declared.
-        return this.evaluate(entry.value);
+        // Inner scope: the values a module is passed are evaluated where the module is declared (a
+        // computed entry's value is evaluated already).
+        return computed ? (entry.value as ArmValue) : this.evaluate(entry.value);
       },
     };
     const scope = new DeploymentScope(properties.template, name, this.deploymentTargetOf(deployment), this.platform, passed, { scope: this, deployment });

@@ -15,7 +15,9 @@
  *
  * What it evaluates: parameters (given values, else defaults; type, allowedValues, min/max value
  * and length checked), variables, Bicep modules (nested deployments with an inline template and
- * inner scope: their parameters, conditions and outputs via reference(resourceId('Microsoft.Resources/deployments', ...))),
+ * inner scope: their parameters, also a parameter passed as one expression for the whole entry, which is
+ * how Bicep passes a conditional value, conditions and outputs via
+ * reference(resourceId('Microsoft.Resources/deployments', ...))),
  * reference() of resources through the platform stand-in (platform.ts), and the functions if (lazy,
  * as ARM's), and, or, not, equals, empty, union (objects merged deeply), coalesce, tryGet (Bicep's
  * `.?`), createObject, createArray, format ({n} items only), concat, string, int, bool, json,

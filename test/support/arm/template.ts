@@ -32,7 +32,8 @@ export interface ArmResource {
   resourceGroup?: string;
   properties?: Record<string, unknown> & {
     template?: ArmTemplate;
-    parameters?: Record<string, { value?: unknown; reference?: unknown }>;
+    /** Each entry is { value } or { reference }, or an expression that evaluates to one (Bicep's form for a conditional value). */
+    parameters?: Record<string, { value?: unknown; reference?: unknown } | string>;
     expressionEvaluationOptions?: { scope?: string };
   };
   [key: string]: unknown;
