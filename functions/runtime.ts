@@ -17,24 +17,18 @@ import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
  * Configuration is validated then, so a bad setting fails the first run with a message naming it.
  */
 let deps: PollDeps | undefined;
-let currentLog: Logger | undefined;
-
-const instanceLog: Logger = {
-  info: (message) => currentLog?.info(message),
-  warn: (message) => currentLog?.warn(message),
-  error: (message) => currentLog?.error(message),
-};
 
 export async function runScheduledPoll(context: InvocationContext): Promise<void> {
-  currentLog = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+  // This invocation's log: each run writes to the invocation that runs it.
+  const log: Logger = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
   try {
     if (!deps) {
       const config = loadConfig(process.env);
       const credential = createAppCredential(config.identity.clientId);
       const emulatorOrigins = readEmulatorOrigins(process.env);
-      deps = createPollDeps({ config, credential, log: instanceLog, channels: createChannels(config.channels, credential, instanceLog), emulatorOrigins });
+      deps = createPollDeps({ config, credential, channels: createChannels(config.channels, credential, log), emulatorOrigins });
     }
-    const summary = await runPoll(deps);
+    const summary = await runPoll(deps, { log });
     context.log(formatSummary(summary));
   } catch (error) {
     context.error(`restorewatch run failed: ${errorMessage(error)}`);

@@ -15,10 +15,10 @@ import { runPoll } from "../shared/pipeline/poll";
 async function main(): Promise<void> {
   const quiet: Logger = { info: () => undefined, warn: () => undefined, error: (m) => console.error(m) };
   const config = loadConfig(process.env, { requireChannel: false });
-  const deps = createPollDeps({ config, log: quiet, channels: createChannels(config.channels, undefined, quiet), emulatorOrigins: readEmulatorOrigins(process.env) });
+  const deps = createPollDeps({ config, channels: createChannels(config.channels, undefined, quiet), emulatorOrigins: readEmulatorOrigins(process.env) });
   const started = process.hrtime.bigint();
   // Listing and comparing only (no writes): what a run holds in memory before it records anything.
-  const summary = await runPoll(deps, { dryRun: process.env["BENCH_DRY_RUN"] === "1" });
+  const summary = await runPoll(deps, { log: quiet, dryRun: process.env["BENCH_DRY_RUN"] === "1" });
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const { alerts, ...rest } = summary;
   console.log(

@@ -46,8 +46,8 @@ export interface GraphApi {
   /** GET a path under /v1.0 (`/solutions/...`) or an @odata.nextLink (absolute, or relative with or without the version). */
   get(pathOrLink: string, options?: GraphCallOptions): Promise<unknown>;
   post(path: string, body: unknown, options?: GraphCallOptions): Promise<unknown>;
-  /** Tenant id (`tid` claim) of the last token used, once a request was made. */
-  readonly tenantId: string | undefined;
+  /** The app-only scope of its cloud (an emulator: the global one). */
+  readonly scope: string;
 }
 
 export function createGraphApi(options: GraphApiOptions): GraphApi {
@@ -117,9 +117,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
   };
 
   return {
-    get tenantId() {
-      return tenantId;
-    },
+    scope: target.scope,
     get(pathOrLink, callOptions) {
       return call(resolve(pathOrLink), callOptions, (request) => request.get());
     },
@@ -160,22 +158,6 @@ function toGraphRequestError(error: unknown, url: string, principal: GraphPrinci
     return new GraphRequestError(`${prefix} for ${path}: ${detail}${hint}`, status, code, url, { cause: error });
   }
   return new GraphRequestError(`Graph request failed for ${path}: ${errorMessage(error)}`, undefined, undefined, url, { cause: error });
-}
-
-/**
- * The tenant a credential signs in to: the `tid` claim of its Graph token. Where GRAPH_TENANT_ID is not
- * set, that tenant is the state partition.
- */
-export async function tenantOfCredential(credential: TokenCredential): Promise<string> {
-  let token;
-  try {
-    token = await credential.getToken(GRAPH_SCOPE);
-  } catch (error) {
-    throw new GraphRequestError(`could not get a token for Microsoft Graph to learn the tenant id (or set GRAPH_TENANT_ID): ${errorMessage(error)}`, undefined, "CredentialUnavailable", GRAPH_SCOPE, { cause: error });
-  }
-  const tenantId = token ? readTenantClaim(token.token) : undefined;
-  if (!tenantId) throw new GraphRequestError("the Graph token has no 'tid' claim; set GRAPH_TENANT_ID", undefined, "NoTenant", GRAPH_SCOPE);
-  return tenantId;
 }
 
 /** The identity claims of a JWT access token, read without verification (we hold the token; we only need to name its tenant and principal). */

@@ -7,12 +7,11 @@ import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import { createAppCredential, createGraphCredential } from "../identity/credentials";
 import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
-import type { Logger } from "../domain/logger";
-import type { PollDeps } from "./poll";
+import type { PollDeps } from "./pollDeps";
+import { resolveTenantId } from "../graph/tenant";
 
 export interface CreatePollDepsOptions {
   readonly config: Config;
-  readonly log: Logger;
   readonly channels: readonly AlertChannel[];
   /**
    * The app's own credential (Table Storage; and Graph in managed-identity mode, or the source of the
@@ -39,23 +38,24 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     connection.kind === "identity" && connection.clientId && connection.clientId !== config.identity.clientId
       ? new ManagedIdentityCredential({ clientId: connection.clientId })
       : credential;
+  const graph = createGraphApi({
+    endpoint: config.graph.endpoint,
+    ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }),
+    credential: graphCredential,
+    principalKind: config.identity.mode,
+    maxRetries: config.graph.maxRetries,
+    timeoutInMs: config.graph.timeoutInMs,
+    counters: graphCounters,
+    ...(options.graphBaseDelayInMs !== undefined && { baseDelayInMs: options.graphBaseDelayInMs }),
+  });
   return {
     config,
-    log: options.log,
     channels: options.channels,
     graphCounters,
     tableCounters,
     health: newHealthMemory(),
-    graph: createGraphApi({
-      endpoint: config.graph.endpoint,
-      ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }),
-      credential: graphCredential,
-      principalKind: config.identity.mode,
-      maxRetries: config.graph.maxRetries,
-      timeoutInMs: config.graph.timeoutInMs,
-      counters: graphCounters,
-      ...(options.graphBaseDelayInMs !== undefined && { baseDelayInMs: options.graphBaseDelayInMs }),
-    }),
+    graph,
+    resolveTenant: () => resolveTenantId(config.graph.tenantId, graphCredential, graph.scope),
     table: createStateTableClient(connection, config.state.tableName, storageCredential),
     ...(options.now && { now: options.now }),
   };

@@ -4,18 +4,7 @@ import { errorMessage } from "../domain/errors";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
 import { SendLogStore } from "../state/sendLog";
 import { ensureTable } from "../state/tableClient";
-import type { PollDeps } from "./poll";
-
-/**
- * What this instance knows of recent runs, for when the state table itself is what fails: the count
- * in the table survives restarts; this one keeps counting (and remembers a notice sent) while the
- * table cannot be written.
- */
-export interface HealthMemory {
-  consecutiveFailures: number;
-  lastSuccessAt?: string;
-  alertedAt?: string;
-}
+import type { HealthMemory, PollDeps, RunContext, TenantRun } from "./pollDeps";
 
 export function newHealthMemory(): HealthMemory {
   return { consecutiveFailures: 0 };
@@ -24,12 +13,45 @@ export function newHealthMemory(): HealthMemory {
 /** How long recording a failed run (and its health notice's send log) may take. */
 const FAILED_RUN_WRITE_TIMEOUT_IN_MS = 60_000;
 
+/** What a successful run leaves for the health check: the meta row as it found it and as it left it. */
+export interface RunOutcome<T> {
+  readonly result: T;
+  readonly metaBefore: RunMeta;
+  readonly metaAfter: RunMeta;
+  /** The run delivered (not a dry run, nor one that skipped delivery): a recovery notice may go out. */
+  readonly delivered: boolean;
+}
+
+/**
+ * Runs a poll under watch: first the tenant (the state partition), then the run itself. A run that
+ * fails (no token, Graph, storage, its deadline) is counted, and after HEALTH_ALERT_AFTER failures in
+ * a row restorewatch says it cannot see the restore sessions; the first run that succeeds after that
+ * says it can again. A dry run is only watched, never counted.
+ */
+export async function withHealth<T>(deps: PollDeps, run: RunContext, body: (run: TenantRun) => Promise<RunOutcome<T>>): Promise<T> {
+  let tenantId: string | undefined;
+  try {
+    tenantId = await deps.resolveTenant();
+    const tenantRun: TenantRun = { ...run, tenantId };
+    const outcome = await body(tenantRun);
+    if (outcome.delivered) {
+      const recovered = await noticeRecovery(deps, tenantRun, outcome.metaBefore, outcome.metaAfter);
+      if (recovered) await new RunMetaStore(deps.table, tenantId, deps.tableCounters, run.bookkeeping).write(recovered);
+    }
+    return outcome.result;
+  } catch (error) {
+    if (!run.dryRun) await recordFailedRun(deps, run, tenantId, error);
+    throw error;
+  }
+}
+
 /**
  * A run failed: count it in the meta row (and in memory), and after HEALTH_ALERT_AFTER failures in a
  * row send one "cannot see your restore sessions" notice through the channels that still work.
  * Best effort throughout: the run's own error is what the caller reports.
  */
-export async function recordFailedRun(deps: PollDeps, tenantId: string | undefined, now: Date, error: unknown): Promise<void> {
+async function recordFailedRun(deps: PollDeps, run: RunContext, tenantId: string | undefined, error: unknown): Promise<void> {
+  const { now, log } = run;
   const memory = deps.health;
   memory.consecutiveFailures++;
   let stored: RunMeta | undefined;
@@ -45,7 +67,7 @@ export async function recordFailedRun(deps: PollDeps, tenantId: string | undefin
       await store.write(stored);
       memory.consecutiveFailures = Math.max(memory.consecutiveFailures, stored.consecutiveFailures);
     } catch (metaError) {
-      deps.log.error(`could not record the failed run in the state table: ${errorMessage(metaError)}`);
+      log.error(`could not record the failed run in the state table: ${errorMessage(metaError)}`);
       store = undefined;
     }
   }
@@ -55,7 +77,7 @@ export async function recordFailedRun(deps: PollDeps, tenantId: string | undefin
   if (failures < deps.config.health.alertAfterRuns || alreadyAlerted) return;
 
   const { cause, fix } = diagnose(error);
-  deps.log.error(`restorewatch has failed ${failures} runs in a row and cannot see the restore sessions: ${cause}. ${fix}`);
+  log.error(`restorewatch has failed ${failures} runs in a row and cannot see the restore sessions: ${cause}. ${fix}`);
   const lastSuccessAt = stored?.lastSuccessAt ?? memory.lastSuccessAt;
   const notice: HealthNotice = {
     kind: "unhealthy",
@@ -66,11 +88,11 @@ export async function recordFailedRun(deps: PollDeps, tenantId: string | undefin
     fix,
     ...(lastSuccessAt && { lastSuccessAt }),
   };
-  const delivered = await sendNotice(deps, notice, store ? tenantId : undefined, now);
+  const delivered = await sendNotice(deps, run, notice, store ? tenantId : undefined);
   if (delivered.length === 0) return; // tried again on the next failed run
   memory.alertedAt = notice.at;
   if (store && stored) {
-    await store.write({ ...stored, healthAlertedAt: notice.at }).catch((e: unknown) => deps.log.error(`could not record the health notice: ${errorMessage(e)}`));
+    await store.write({ ...stored, healthAlertedAt: notice.at }).catch((e: unknown) => log.error(`could not record the health notice: ${errorMessage(e)}`));
   }
 }
 
@@ -78,7 +100,8 @@ export async function recordFailedRun(deps: PollDeps, tenantId: string | undefin
  * A run succeeded after a health notice: send the recovery notice, and return the meta row without
  * the notice mark once a channel took it (until then the mark stays and the next run tries again).
  */
-export async function noticeRecovery(deps: PollDeps, tenantId: string, before: RunMeta, after: RunMeta, now: Date): Promise<RunMeta | undefined> {
+async function noticeRecovery(deps: PollDeps, run: TenantRun, before: RunMeta, after: RunMeta): Promise<RunMeta | undefined> {
+  const { now, tenantId } = run;
   const memory = deps.health;
   const failuresBefore = Math.max(before.consecutiveFailures, memory.consecutiveFailures);
   memory.consecutiveFailures = 0;
@@ -94,20 +117,21 @@ export async function noticeRecovery(deps: PollDeps, tenantId: string, before: R
     fix: "",
     ...(before.lastSuccessAt && { lastSuccessAt: before.lastSuccessAt }),
   };
-  const delivered = await sendNotice(deps, notice, tenantId, now);
+  const delivered = await sendNotice(deps, run, notice, tenantId);
   if (delivered.length === 0) return { ...after, healthAlertedAt: alertedAt };
   delete memory.alertedAt;
   const { healthAlertedAt: _cleared, ...rest } = after;
   return rest;
 }
 
-async function sendNotice(deps: PollDeps, notice: HealthNotice, tenantIdForSendLog: string | undefined, now: Date): Promise<string[]> {
+async function sendNotice(deps: PollDeps, run: RunContext, notice: HealthNotice, tenantIdForSendLog: string | undefined): Promise<string[]> {
+  const { now, log } = run;
   const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, tenantIdForSendLog, deps.tableCounters, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : undefined;
   try {
-    return await deliverNotice(notice, { channels: deps.channels, now, log: deps.log, ...(sendLog && { sendLog }) });
+    return await deliverNotice(notice, { channels: deps.channels, now, log, ...(sendLog && { sendLog }) });
   } catch (error) {
     // The send log lives in the table; when that fails too, the notice still goes, without the limit.
-    deps.log.error(`health notice: ${errorMessage(error)}; sending without the rate limit`);
-    return deliverNotice(notice, { channels: deps.channels, now, log: deps.log });
+    log.error(`health notice: ${errorMessage(error)}; sending without the rate limit`);
+    return deliverNotice(notice, { channels: deps.channels, now, log });
   }
 }

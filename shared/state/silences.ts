@@ -1,7 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import { randomUUID } from "node:crypto";
 import type { Workload } from "../domain/restoreSession";
-import type { RestoreSession } from "../domain/restoreSession";
 import { ROW_PREFIX, rowRangeFilter } from "./entities";
 import type { TableTrafficCounters } from "./tableClient";
 
@@ -55,9 +54,4 @@ export class SilenceStore {
     }
     return silences;
   }
-}
-
-/** The silence that matches a session, if any (all of a silence's matchers must match). */
-export function matchingSilence(silences: readonly Silence[], session: RestoreSession): Silence | undefined {
-  return silences.find((s) => (s.workload === undefined || s.workload === session.workload) && (s.sessionId === undefined || s.sessionId === session.id));
 }

@@ -73,11 +73,11 @@ export class StateStore {
    * of up to 100 operations. A transaction that conflicts with another run is split, and only the
    * groups that really conflict are deferred, so an alert is recorded once or not at all.
    */
-  async record(changes: Iterable<ChangeToRecord>, deliveries: Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
+  async record(changes: Iterable<ChangeToRecord>, deliveriesOf: (alert: Alert) => Readonly<Record<string, ChannelDelivery>>, forget: readonly StoredSessionRecord[] = []): Promise<RecordResult> {
     // Entities are built batch by batch (a baseline of 100,000 sessions never holds them all), and of
     // what committed only the count and the alerts are kept.
     const groups = (function* (store: StateStore) {
-      for (const item of changes) yield store.toGroup(item, deliveries);
+      for (const item of changes) yield store.toGroup(item, deliveriesOf);
     })(this);
     let sessionsWritten = 0;
     const alertsRecorded: Alert[] = [];
@@ -101,14 +101,14 @@ export class StateStore {
     return { sessionsWritten, alertsRecorded, deferred, forgotten };
   }
 
-  private toGroup(item: ChangeToRecord, deliveries: Readonly<Record<string, ChannelDelivery>>): Group {
+  private toGroup(item: ChangeToRecord, deliveriesOf: (alert: Alert) => Readonly<Record<string, ChannelDelivery>>): Group {
     const { change } = item;
     const sessionEntity = sessionToEntity(this.tenantId, change.next);
     const sessionAction: TransactionAction = change.previous
       ? ["update", sessionEntity, "Replace", { etag: change.previous.etag }]
       : ["create", sessionEntity];
     const alertActions = item.alerts.map((alert): TransactionAction => {
-      const alertDeliveries = alert.silencedBy === undefined ? deliveries : silenced(deliveries);
+      const alertDeliveries = deliveriesOf(alert);
       return ["create", alertToEntity(alert, alertDeliveries)];
     });
     const actions = [sessionAction, ...alertActions];
@@ -232,8 +232,4 @@ export function* packBatches<G extends { readonly actions: readonly unknown[]; r
   }
   // A held group always fits the empty batch that follows, so this ends with nothing left.
   while (batch.length > 0) yield next();
-}
-
-function silenced(deliveries: Readonly<Record<string, ChannelDelivery>>): Record<string, ChannelDelivery> {
-  return Object.fromEntries(Object.keys(deliveries).map((name) => [name, { state: "silenced", attempts: 0 } satisfies ChannelDelivery]));
 }

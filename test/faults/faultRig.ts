@@ -102,7 +102,7 @@ export async function startFaultRig(azurite: AzuriteTable, options: FaultRigOpti
       const at = overrides.now ?? rig.now;
       return { ...harness.deps({ channels, now: () => at, ...(overrides.credential && { credential: overrides.credential }) }), table: table() };
     },
-    run: (overrides = {}) => runPoll(rig.deps(overrides)),
+    run: (overrides = {}) => runPoll(rig.deps(overrides), { log: harness.log }),
     rows: () => readRows(harness.table()),
     async stop() {
       await harness.stop();

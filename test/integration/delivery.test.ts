@@ -93,7 +93,7 @@ async function startRig(options: { sender?: string; managedDomainLimits?: boolea
     clock,
     acsCredential,
     env: h.env,
-    poll: (pollOptions) => runPoll(h.deps({ channels: channels(), now: () => new Date(clock.now) }), pollOptions),
+    poll: (pollOptions) => runPoll(h.deps({ channels: channels(), now: () => new Date(clock.now) }), { log: h.log, ...pollOptions }),
     fail: (workload = "sharePoint") => {
       sequence++;
       const session = h.graph.createSession({

@@ -102,7 +102,7 @@ function buildRun(settings: Record<string, string>) {
   const log: Logger = { info: (m) => logs.push(m), warn: (m) => logs.push(`WARN ${m}`), error: (m) => logs.push(`ERROR ${m}`) };
   // The process environment's opt-in: tokens may go to these two emulators (Graph, and Entra for the assertion).
   const emulatorOrigins = [settings["GRAPH_ENDPOINT"], settings["AZURE_AUTHORITY_HOST"]].filter((origin): origin is string => origin !== undefined);
-  return { config, channel, logs, emulatorOrigins, run: () => runPoll(createPollDeps({ config, log, channels: [channel], graphBaseDelayInMs: 10, emulatorOrigins })) };
+  return { config, channel, logs, emulatorOrigins, run: () => runPoll(createPollDeps({ config, channels: [channel], graphBaseDelayInMs: 10, emulatorOrigins }), { log }) };
 }
 
 interface Mode {

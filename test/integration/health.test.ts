@@ -27,7 +27,7 @@ describe("health notices (HEALTH_ALERT_AFTER)", () => {
     await h.poll(); // a good baseline run
     const revoked = h.issuer.credential({ roles: [] });
     // Each run builds fresh parts (a restarted instance): the count lives in the table.
-    const failingRun = () => runPoll(h.deps({ credential: revoked }));
+    const failingRun = () => runPoll(h.deps({ credential: revoked }), { log: h.log });
     for (let run = 1; run <= 2; run++) await expect(failingRun()).rejects.toThrow(/BackupRestore-Restore\.Read\.All/);
     expect(h.channel.notices).toEqual([]);
     await expect(failingRun()).rejects.toThrow();
@@ -58,11 +58,11 @@ describe("health notices (HEALTH_ALERT_AFTER)", () => {
     const h = harness;
     await h.poll();
     const revoked = h.issuer.credential({ roles: [] });
-    await expect(runPoll(h.deps({ credential: revoked }))).rejects.toThrow();
+    await expect(runPoll(h.deps({ credential: revoked }), { log: h.log })).rejects.toThrow();
     h.channel.answerNext({ kind: "retry", error: "channel down" });
-    await expect(runPoll(h.deps({ credential: revoked }))).rejects.toThrow();
+    await expect(runPoll(h.deps({ credential: revoked }), { log: h.log })).rejects.toThrow();
     expect(h.channel.notices).toEqual([]);
-    await expect(runPoll(h.deps({ credential: revoked }))).rejects.toThrow();
+    await expect(runPoll(h.deps({ credential: revoked }), { log: h.log })).rejects.toThrow();
     expect(h.channel.notices).toMatchObject([{ kind: "unhealthy", consecutiveFailures: 3 }]);
   });
 
@@ -70,10 +70,10 @@ describe("health notices (HEALTH_ALERT_AFTER)", () => {
     const badKey = azurite.connectionString.replace(/AccountKey=[^;]+/, `AccountKey=${Buffer.from("not the key").toString("base64")}`);
     harness = await startHarness(azurite, { env: { AzureWebJobsStorage: badKey } });
     const deps = harness.deps(); // one instance, three timer runs
-    for (let run = 1; run <= 3; run++) await expect(runPoll(deps)).rejects.toThrow();
+    for (let run = 1; run <= 3; run++) await expect(runPoll(deps, { log: harness.log })).rejects.toThrow();
     expect(harness.channel.notices).toHaveLength(1);
     expect(harness.channel.notices[0]?.fix).toMatch(/Storage Table Data Contributor/);
-    await expect(runPoll(deps)).rejects.toThrow();
+    await expect(runPoll(deps, { log: harness.log })).rejects.toThrow();
     expect(harness.channel.notices).toHaveLength(1);
     expect(harness.logs.some((l) => l.startsWith("ERROR could not record the failed run in the state table"))).toBe(true);
   });

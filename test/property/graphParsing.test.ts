@@ -79,7 +79,7 @@ describe("parseRestoreSession on arbitrary payloads", () => {
     );
     await fc.assert(
       fc.asyncProperty(fc.anything().filter((body) => !isCollection(body)), async (body) => {
-        const graph = { tenantId: undefined, get: async () => body, post: async () => undefined };
+        const graph = { scope: "https://graph.microsoft.com/.default", get: async () => body, post: async () => undefined };
         const listing = async () => {
           for await (const _page of listRestoreSessions(graph)) void _page;
         };
@@ -136,7 +136,7 @@ describe("fetchFailureDetail on arbitrary artifact lists", () => {
   it("an artifact list that cannot be read gives an alert whose detail says why, never a failed run", async () => {
     await fc.assert(
       fc.asyncProperty(fc.anything().filter((body) => !isCollection(body)), async (body) => {
-        const detail = await fetchFailureDetail({ tenantId: undefined, get: async () => body, post: async () => undefined }, SITE);
+        const detail = await fetchFailureDetail({ scope: "https://graph.microsoft.com/.default", get: async () => body, post: async () => undefined }, SITE);
         expect(detail).toMatchObject({ available: false, reason: expect.stringContaining("malformed page") });
       }),
       runs(50),

@@ -174,7 +174,7 @@ export function pagedGraph(items: readonly unknown[], pageSize: number, path: st
   const requests: string[] = [];
   return {
     requests,
-    tenantId: "7e1a0c5d-3b1f-4f63-9d2a-0c6f5e8b4a11",
+    scope: "https://graph.microsoft.com/.default",
     async get(pathOrLink: string) {
       requests.push(pathOrLink);
       const offset = pathOrLink === path ? 0 : Number(new URL(pathOrLink, "https://graph.invalid").searchParams.get("$skiptoken"));

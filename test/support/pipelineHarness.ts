@@ -23,6 +23,8 @@ export interface Harness {
   readonly env: Record<string, string>;
   readonly config: Config;
   readonly logs: string[];
+  /** What runs log to (into logs): pass it to runPoll. */
+  readonly log: Logger;
   /** A fresh set of parts (as a new function instance would build), sharing the emulators and table. */
   deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date }): PollDeps;
   poll(options?: PollOptions & { now?: Date }): Promise<PollSummary>;
@@ -59,7 +61,6 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
   const deps: Harness["deps"] = (overrides = {}) =>
     createPollDeps({
       config,
-      log,
       channels: overrides.channels ?? [channel],
       credential: overrides.credential ?? credential,
       graphBaseDelayInMs: 10,
@@ -74,8 +75,9 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
     env,
     config,
     logs,
+    log,
     deps,
-    poll: ({ now, ...pollOptions } = {}) => runPoll(deps(now ? { now: () => now } : {}), pollOptions),
+    poll: ({ now, ...pollOptions } = {}) => runPoll(deps(now ? { now: () => now } : {}), { log, ...pollOptions }),
     table: () => TableClient.fromConnectionString(azurite.connectionString, tableName, { allowInsecureConnection: true }),
     stop: () => graph.stop(),
   };

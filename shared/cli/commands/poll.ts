@@ -26,8 +26,8 @@ Settings: all of the function's (see the README's settings table); --dry-run nee
     const credential = io.credential ?? createAppCredential(config.identity.clientId);
     const log = cliLogger(io);
     const channels = dryRun ? [] : createChannels(config.channels, credential, log);
-    const deps = createPollDeps({ config, log, channels, credential, emulatorOrigins: readEmulatorOrigins(io.processEnv ?? {}), ...(io.now && { now: io.now }) });
-    const summary = await runPoll(deps, { dryRun });
+    const deps = createPollDeps({ config, channels, credential, emulatorOrigins: readEmulatorOrigins(io.processEnv ?? {}), ...(io.now && { now: io.now }) });
+    const summary = await runPoll(deps, { log, dryRun });
     io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     return EXIT.ok;
   },

@@ -1,6 +1,6 @@
 import type { TableClient } from "@azure/data-tables";
 import { readIdentityConfig, readStateConfig, readTenantSetting } from "../../config/config";
-import { tenantOfCredential } from "../../graph/graphClient";
+import { resolveTenantId } from "../../graph/tenant";
 import { createAppCredential } from "../../identity/credentials";
 import { createStateTableClient, ensureTable, newTableCounters, type TableTrafficCounters } from "../../state/tableClient";
 import type { CliIo } from "./command";
@@ -23,6 +23,6 @@ export async function openState(io: CliIo): Promise<StateAccess> {
   const credential = io.credential ?? createAppCredential(identity.clientId);
   const table = createStateTableClient(state.connection, state.tableName, () => credential);
   await ensureTable(table);
-  const tenantId = configuredTenant ?? (await tenantOfCredential(credential));
+  const tenantId = await resolveTenantId(configuredTenant, credential);
   return { table, tenantId, counters: newTableCounters() };
 }
