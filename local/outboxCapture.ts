@@ -1,6 +1,6 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import type { AcceptedMessage } from "../test/emulators/acsEmailEmulator";
+import type { AcceptedMessage } from "./emulators/acsEmailEmulator";
 
 /** One captured message, as listed in the outbox page and in `captured.json`. */
 export interface CapturedItem {

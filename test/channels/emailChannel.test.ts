@@ -2,10 +2,10 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { SendContext } from "../../shared/channels/channel";
 import { deterministicOperationId, EmailChannel, MAX_RECIPIENTS_PER_MESSAGE, type EmailChannelOptions } from "../../shared/channels/emailChannel";
 import type { EmailChannelConfig } from "../../shared/config/config";
-import { loadTestTls } from "../support/tls";
+import { loadTestTls } from "../../local/emulators/tls";
 import { makeAlert, makeDigest } from "../alerts/alertFixtures";
-import { ACS_AUDIENCE, AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import { TokenIssuer } from "../emulators/tokens";
+import { ACS_AUDIENCE, AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import { TokenIssuer } from "../../local/emulators/tokens";
 
 const SENDER = "DoNotReply@0c1d2e3f.azurecomm.net";
 const FAST: EmailChannelOptions = { pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000 };

@@ -4,8 +4,8 @@ import { TeamsChannel } from "../../shared/channels/teamsChannel";
 import { validateTeamsWebhookUrl } from "../../shared/config/teamsWebhookUrl";
 import { makeAlert, makeDigest } from "../alerts/alertFixtures";
 import { teamsMessageProblems } from "../alerts/adaptiveCardCheck";
-import { TeamsReceiver } from "../emulators/teamsReceiver";
-import { loadTestTls } from "../support/tls";
+import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
+import { loadTestTls } from "../../local/emulators/tls";
 
 describe("TeamsChannel against the Workflows receiver", () => {
   let receiver: TeamsReceiver;

@@ -6,17 +6,17 @@ import { TableClient } from "@azure/data-tables";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildFunctionsHostBundle } from "../../local/functionsHost/bundle";
 import { buildDeployPackage } from "../../scripts/deployPackage";
-import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import { GraphEmulator, type EmulatedSession } from "../emulators/graphEmulator";
-import { EntraEmulator } from "../emulators/entraEmulator";
-import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
-import { TeamsReceiver } from "../emulators/teamsReceiver";
-import { GRAPH_AUDIENCE, TokenIssuer } from "../emulators/tokens";
+import { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import { GraphEmulator, type EmulatedSession } from "../../local/emulators/graph/graphEmulator";
+import { EntraEmulator } from "../../local/emulators/entraEmulator";
+import { ManagedIdentityEndpoint } from "../../local/emulators/managedIdentityEndpoint";
+import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
+import { GRAPH_AUDIENCE, TokenIssuer } from "../../local/emulators/tokens";
 import { deployedKeyVaults, loadCompiledTemplate, siteAppSettings, standInPlatform, type ArmValue } from "../support/arm";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { startAzuriteTable, type AzuriteTable } from "../../local/emulators/azurite";
 import { FunctionsHostProcess, type HostReadyMessage } from "../support/functionsHostProcess";
 import { resolveKeyVaultReferences, type KeyVaultResolution } from "../support/keyVaultReferences";
-import { loadTestTls } from "../support/tls";
+import { loadTestTls } from "../../local/emulators/tls";
 
 /**
  * A rehearsal of the deployed app. The deploy package as shipped (`npm run package`), unzipped into an

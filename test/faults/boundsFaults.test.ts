@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { GraphRequestError, RunDeadlineError } from "../../shared/domain/errors";
 import { createGraphApi, type GraphApi } from "../../shared/graph/graphClient";
 import { MAX_GRAPH_RESPONSE_BYTES, MAX_GRAPH_RETRY_AFTER_IN_MS } from "../../shared/graph/retryMiddleware";
@@ -9,9 +9,9 @@ import { RUN_DEADLINE_IN_MS, runPoll } from "../../shared/pipeline/poll";
 import { RETRY_AFTER_CEILING_IN_MS, RETRY_AFTER_FLOOR_IN_MS } from "../../shared/domain/retryAfter";
 import { RunMetaStore } from "../../shared/state/runMeta";
 import { newTableCounters } from "../../shared/state/tableClient";
-import type { GraphRoute } from "../emulators/graphRoutes";
-import { TEST_TENANT_ID } from "../emulators/tokens";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import type { GraphRoute } from "../../local/emulators/graph/graphRoutes";
+import { TEST_TENANT_ID } from "../../local/emulators/tokens";
+import { useAzurite } from "../support/useAzurite";
 import { READ_ROLE } from "../support/pipelineHarness";
 import { failSessions, seedSessions, startFaultRig, type FaultRig, type FaultRigOptions } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered } from "./invariants";
@@ -21,14 +21,8 @@ import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered } from "./inv
  * values, the run's own duration, and the size and number of Graph pages. Each test drives the real
  * pipeline or the real Graph client against the emulators with one hostile answer.
  */
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

@@ -1,18 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, it } from "vitest";
+import { afterEach, describe, it } from "vitest";
 import { runPoll } from "../../shared/pipeline/poll";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { useAzurite } from "../support/useAzurite";
 import { tableRequests } from "../support/faultProxy";
 import { failSessions, seedSessions, startFaultRig, type FaultRig } from "./faultRig";
 import { expectRecovered } from "./invariants";
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

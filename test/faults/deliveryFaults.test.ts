@@ -1,17 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { DeliveryState } from "../../shared/domain/delivery";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { useAzurite } from "../support/useAzurite";
 import { failSessions, seedSessions, startFaultRig, type FaultRig, type FaultRigOptions } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered, type InvariantOptions } from "./invariants";
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

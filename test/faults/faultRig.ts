@@ -5,13 +5,13 @@ import { EmailChannel, type EmailChannelOptions } from "../../shared/channels/em
 import { TeamsChannel } from "../../shared/channels/teamsChannel";
 import { validateTeamsWebhookUrl } from "../../shared/config/teamsWebhookUrl";
 import { runPoll, type PollDeps, type PollSummary } from "../../shared/pipeline/poll";
-import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import type { EmulatedArtifact, EmulatedSession } from "../emulators/graphEmulator";
-import { TeamsReceiver } from "../emulators/teamsReceiver";
-import type { AzuriteTable } from "../support/azurite";
+import { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import type { EmulatedArtifact, EmulatedSession } from "../../local/emulators/graph/graphEmulator";
+import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
+import type { AzuriteTable } from "../../local/emulators/azurite";
 import { FaultProxy } from "../support/faultProxy";
 import { readRows, startHarness, type Harness, type HarnessOptions } from "../support/pipelineHarness";
-import { loadTestTls } from "../support/tls";
+import { loadTestTls } from "../../local/emulators/tls";
 
 /** A sender on a custom domain: ACS's managed-domain limit (5 a minute) would hold alerts back across the runs of a test. */
 export const SENDER = "alerts@contoso.com";

@@ -1,19 +1,13 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { PollSummary } from "../../shared/pipeline/poll";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { useAzurite } from "../support/useAzurite";
 import { READ_ROLE } from "../support/pipelineHarness";
 import { failSessions, seedSessions, startFaultRig, type FaultRig, type FaultRigOptions } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered } from "./invariants";
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

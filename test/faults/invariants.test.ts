@@ -2,8 +2,8 @@ import { describe, expect, it } from "vitest";
 import { renderEmail } from "../../shared/alerts/renderEmail";
 import { renderTeamsMessage } from "../../shared/alerts/renderTeamsCard";
 import { makeAlert } from "../alerts/alertFixtures";
-import type { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import type { TeamsReceiver } from "../emulators/teamsReceiver";
+import type { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import type { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { emailTally, expectNoStateAheadOfAlerts, teamsTally } from "./invariants";
 
 // The checks the fault suite relies on must be able to fail: each is shown catching what it guards.

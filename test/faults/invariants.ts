@@ -1,8 +1,8 @@
 import { expect } from "vitest";
 import type { ChannelDelivery } from "../../shared/domain/delivery";
 import { ROW_PREFIX } from "../../shared/state/entities";
-import type { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import type { TeamsReceiver } from "../emulators/teamsReceiver";
+import type { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import type { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import type { FaultRig } from "./faultRig";
 
 /** Statuses restorewatch alerts on in these tests (the default ALERT_ON_STATUSES). */

@@ -1,23 +1,17 @@
 import { randomUUID } from "node:crypto";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { afterEach, describe, expect, it } from "vitest";
+import { ManagedIdentityEndpoint } from "../../local/emulators/managedIdentityEndpoint";
+import { useAzurite } from "../support/useAzurite";
 import { tableRequests } from "../support/faultProxy";
 import { READ_ROLE } from "../support/pipelineHarness";
 import { startCli, type CliProcess } from "./cliProcess";
 import { failSessions, seedSessions, startFaultRig, type FaultRig } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered } from "./invariants";
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
 let identity: ManagedIdentityEndpoint | undefined;
 let cli: CliProcess | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await cli?.kill();
   rig?.proxy.releaseHeld(false);

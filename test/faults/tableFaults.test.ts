@@ -1,19 +1,13 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { runPoll } from "../../shared/pipeline/poll";
-import { TEST_TENANT_ID } from "../emulators/tokens";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { TEST_TENANT_ID } from "../../local/emulators/tokens";
+import { useAzurite } from "../support/useAzurite";
 import { tableRequests } from "../support/faultProxy";
 import { failedArtifact, failSessions, seedSessions, startFaultRig, type FaultRig } from "./faultRig";
 import { alertRecords, expectNoStateAheadOfAlerts, expectRecovered } from "./invariants";
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

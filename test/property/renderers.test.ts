@@ -9,7 +9,7 @@ import { ADMIN_CENTER_URL, messageSubject, sessionFacts, singleLine, truncate } 
 import { parseRestoreSession } from "../../shared/graph/restoreSession";
 import { fetchFailureDetail } from "../../shared/graph/restoreSource";
 import { markdownModel, renderCard, teamsMessageProblems } from "../alerts/adaptiveCardCheck";
-import { TEAMS_MAX_POST_BYTES } from "../emulators/teamsReceiver";
+import { TEAMS_MAX_POST_BYTES } from "../../local/emulators/teamsReceiver";
 import { alertFor, graphText, pagedGraph, rawArtifact, rawSession, wellTypedSession } from "./graphPayloads";
 
 const runs = (numRuns: number) => ({ numRuns, seed: 20261128 });

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type MeasuredRun } from "../../perf/pollProcess";
-import { AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import { GraphEmulator } from "../emulators/graphEmulator";
-import { ManagedIdentityEndpoint } from "../emulators/managedIdentityEndpoint";
-import { bulkTenant } from "../emulators/simulatedTenant";
-import { TeamsReceiver } from "../emulators/teamsReceiver";
-import { TokenIssuer } from "../emulators/tokens";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import { GraphEmulator } from "../../local/emulators/graph/graphEmulator";
+import { ManagedIdentityEndpoint } from "../../local/emulators/managedIdentityEndpoint";
+import { bulkTenant } from "../../local/emulators/simulatedTenant";
+import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
+import { TokenIssuer } from "../../local/emulators/tokens";
+import { useAzurite } from "../support/useAzurite";
 import { READ_ROLE } from "../support/pipelineHarness";
-import { loadTestTls } from "../support/tls";
+import { loadTestTls } from "../../local/emulators/tls";
 
 /**
  * Issue 6's load case: a tenant of 50,000 sessions in which 500 turn failed in one run. The pipeline
@@ -21,16 +21,14 @@ const TURNING_FAILED = 500;
 const SMALLEST_FLEX_INSTANCE_BYTES = 512 * 1024 * 1024;
 const FUNCTION_TIMEOUT_MS = 10 * 60_000; // host.json functionTimeout
 
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let polls: MeasuredPolls;
 const stops: (() => Promise<void>)[] = [];
-beforeAll(async () => {
+beforeAll(() => {
   polls = compileMeasuredPolls("load-test");
-  azurite = await startAzuriteTable();
 });
 afterAll(async () => {
   await Promise.all(stops.map((stop) => stop()));
-  await azurite.stop();
 });
 
 it(`a ${SESSIONS.toLocaleString("en")}-session tenant with ${TURNING_FAILED} failing in one run: one digest per channel, within the rate limits, the time limit and 512 MB`, async () => {

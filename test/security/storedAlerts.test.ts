@@ -1,9 +1,9 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../../shared/cli/main";
 import { alertToEntity } from "../../shared/state/entities";
 import type { Alert } from "../../shared/domain/alert";
-import { TEST_TENANT_ID } from "../emulators/tokens";
-import { startAzuriteTable, type AzuriteTable } from "../support/azurite";
+import { TEST_TENANT_ID } from "../../local/emulators/tokens";
+import { useAzurite } from "../support/useAzurite";
 import { failSessions, seedSessions, startFaultRig, type FaultRig } from "../faults/faultRig";
 import { emailTally, teamsTally } from "../faults/invariants";
 
@@ -13,14 +13,8 @@ import { emailTally, teamsTally } from "../faults/invariants";
  * that are no https URLs, a key that does not match the alert, broken JSON) are quarantined: logged
  * with their key, counted in `status`, never sent; well-formed alerts beside them go out as usual.
  */
-let azurite: AzuriteTable;
+const azurite = useAzurite();
 let rig: FaultRig | undefined;
-beforeAll(async () => {
-  azurite = await startAzuriteTable();
-});
-afterAll(async () => {
-  await azurite.stop();
-});
 afterEach(async () => {
   await rig?.stop();
   rig = undefined;

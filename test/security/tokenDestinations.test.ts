@@ -8,13 +8,13 @@ import { EmailChannel } from "../../shared/channels/emailChannel";
 import { createGraphApi } from "../../shared/graph/graphClient";
 import { graphTarget } from "../../shared/graph/graphClouds";
 import { listRestoreSessions } from "../../shared/graph/restoreSource";
-import { GraphEmulator } from "../emulators/graphEmulator";
-import type { GraphRoute } from "../emulators/graphRoutes";
-import { ACS_AUDIENCE, AcsEmailEmulator } from "../emulators/acsEmailEmulator";
-import { TokenIssuer } from "../emulators/tokens";
+import { GraphEmulator } from "../../local/emulators/graph/graphEmulator";
+import type { GraphRoute } from "../../local/emulators/graph/graphRoutes";
+import { ACS_AUDIENCE, AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import { TokenIssuer } from "../../local/emulators/tokens";
 import { makeAlert } from "../alerts/alertFixtures";
 import { startCli } from "../faults/cliProcess";
-import { loadTestTls } from "../support/tls";
+import { loadTestTls } from "../../local/emulators/tls";
 
 /**
  * Tokens go only where they belong: Microsoft Graph of a national cloud (or an emulator the process

@@ -1,5 +1,5 @@
 import path from "node:path";
-import { ensureTestTls } from "./tls";
+import { ensureTestTls } from "../../local/emulators/tls";
 
 /**
  * Runs in vitest's main process before any worker is forked. The emulators speak HTTPS with a local

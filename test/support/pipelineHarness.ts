@@ -7,11 +7,11 @@ import { createPollDeps } from "../../shared/pipeline/createPollDeps";
 import type { Logger } from "../../shared/domain/logger";
 import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
 import type { PollDeps } from "../../shared/pipeline/poll";
-import { GraphEmulator, type GraphEmulatorOptions } from "../emulators/graphEmulator";
-import { TokenIssuer } from "../emulators/tokens";
-import type { AzuriteTable } from "./azurite";
+import { GraphEmulator, type GraphEmulatorOptions } from "../../local/emulators/graph/graphEmulator";
+import { TokenIssuer } from "../../local/emulators/tokens";
+import type { AzuriteTable } from "../../local/emulators/azurite";
 import { RecordingChannel } from "./recordingChannel";
-import { loadTestTls } from "./tls";
+import { loadTestTls } from "../../local/emulators/tls";
 
 export const READ_ROLE = "BackupRestore-Restore.Read.All";
 

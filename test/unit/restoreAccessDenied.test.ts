@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { diagnose } from "../../shared/alerts/healthNotice";
 import { readTokenClaims } from "../../shared/graph/graphClient";
 import { RestoreAccessDeniedError, isRestoreApiPath, restoreAccessFix, type GraphPrincipal } from "../../shared/graph/restoreAccessDenied";
-import { TokenIssuer } from "../emulators/tokens";
+import { TokenIssuer } from "../../local/emulators/tokens";
 
 const OBJECT_ID = "a3c9e1f2-7b4d-4e6a-9c1b-2d8f0e5a7b63";
 const APP_ID = "3f2a9c1e-8b7d-4e6f-a5c4-1d2e3f4a5b6c";

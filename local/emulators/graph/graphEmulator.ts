@@ -1,0 +1,416 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import https from "node:https";
+import type { AddressInfo, Socket } from "node:net";
+import { graphError, type GraphRoute, type GraphRouteResponse } from "./graphRoutes";
+import { GRAPH_AUDIENCE, type TokenClaims, type TokenIssuer } from "../tokens";
+import { FAULT_CODES, matches, type Fault, type QueuedFault } from "./faults";
+import { TERMINAL, WORKLOAD_SHAPES, type EmulatedSession, type EmulatedWorkload, type WorkloadShape } from "./model";
+import { decodeSkipToken, encodeSkipToken } from "./paging";
+import { renderArtifact, renderSession, type RenderOptions } from "./render";
+import { SessionLog } from "./sessionLog";
+
+export type { EmulatedArtifact, EmulatedArtifactStatus, EmulatedIdentity, EmulatedSession, EmulatedStatus, EmulatedWorkload } from "./model";
+export type { Fault } from "./faults";
+
+export interface GraphEmulatorOptions {
+  tls: { cert: string; key: string };
+  issuer: TokenIssuer;
+  /** restoreSessions page size, default 3. */
+  pageSize?: number;
+  /** Artifact list page size, default 2. */
+  artifactPageSize?: number;
+  /** App role (or delegated scope) the restore endpoints require, default BackupRestore-Restore.Read.All; ReadWrite.All is always accepted too. */
+  requiredRole?: string;
+  /** Extra endpoints; they run after token verification and before the built-in endpoints, so they can also override them. */
+  routes?: GraphRoute[];
+  /** Emit '#microsoft.graph.sharepointRestoreSession' as the docs examples do; default false (canonical CSDL casing). */
+  lowercaseSharePointType?: boolean;
+  /**
+   * Backup Storage serves only these applications (`appid` of the token), e.g. the tenant's registered
+   * Backup Storage controller: any other principal, a managed identity included, gets 403 on the
+   * restore endpoints even with the app role. Unset: any principal with the role is served. Whether
+   * and how Microsoft enforces this is undocumented (graph-backup-restore.md §3).
+   */
+  allowedAppIds?: readonly string[];
+}
+
+export interface RecordedRequest {
+  readonly method: string;
+  /** Path with query string, e.g. `/v1.0/solutions/backupRestore/restoreSessions?$skiptoken=...`. */
+  readonly path: string;
+  readonly prefer?: string;
+  /** The request carried a bearer token this emulator accepts for Graph (signature, expiry, audience). */
+  readonly authorized: boolean;
+  /** `appid` of that token: the application (or managed identity client id) that called. */
+  readonly appId?: string;
+  /** `oid` of that token: the caller's service principal. */
+  readonly objectId?: string;
+  /** Status sent, 0 while the request is still pending. */
+  readonly status: number;
+  readonly at: number;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+const READ_WRITE_ROLE = "BackupRestore-Restore.ReadWrite.All";
+/** Audiences Graph accepts: the resource URI with or without the trailing slash, and Graph's app id. */
+const GRAPH_AUDIENCES: ReadonlySet<string> = new Set([GRAPH_AUDIENCE, `${GRAPH_AUDIENCE}/`, "00000003-0000-0000-c000-000000000000"]);
+const ODATA_JSON = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
+
+// ---------------------------------------------------------------------------------------------
+// Request helpers
+// ---------------------------------------------------------------------------------------------
+
+function headerValue(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value.join(", ") : value;
+}
+
+/** Prefer is a comma-separated list of preferences, each possibly with `=value` or `; param`. */
+function prefersUnknownEnumMembers(prefer: string | undefined): boolean {
+  return (prefer ?? "").split(",").some((preference) => preference.split(/[=;]/)[0]?.trim().toLowerCase() === "include-unknown-enum-members");
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
+type Authentication = { ok: true; claims: TokenClaims } | { ok: false; message: string };
+
+// ---------------------------------------------------------------------------------------------
+// The emulator
+// ---------------------------------------------------------------------------------------------
+
+/** An HTTPS emulator of Microsoft Graph's restore-session endpoints (v1.0 and beta). */
+export class GraphEmulator {
+  readonly requests: RecordedRequest[] = [];
+  private readonly log = new SessionLog();
+  private readonly faults: QueuedFault[] = [];
+  private readonly sockets = new Set<Socket>();
+  private readonly pageSize: number;
+  private readonly artifactPageSize: number;
+  private readonly requiredRole: string;
+
+  private constructor(
+    private readonly server: https.Server,
+    readonly url: string,
+    private readonly options: GraphEmulatorOptions,
+  ) {
+    this.pageSize = options.pageSize ?? 3;
+    this.artifactPageSize = options.artifactPageSize ?? 2;
+    this.requiredRole = options.requiredRole ?? "BackupRestore-Restore.Read.All";
+    if (this.pageSize < 1 || this.artifactPageSize < 1) throw new RangeError("page sizes must be at least 1");
+  }
+
+  static async start(options: GraphEmulatorOptions): Promise<GraphEmulator> {
+    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(0, "127.0.0.1", () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    const emulator = new GraphEmulator(server, `https://127.0.0.1:${port}`, options);
+    server.on("connection", (socket: Socket) => {
+      emulator.sockets.add(socket);
+      socket.once("close", () => emulator.sockets.delete(socket));
+    });
+    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
+      emulator.handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent) emulator.send(res, undefined, graphError(500, "InternalServerError", error instanceof Error ? error.message : String(error)));
+        else res.destroy();
+      });
+    });
+    return emulator;
+  }
+
+  // --- state -----------------------------------------------------------------------------------
+
+  createSession(input: Partial<EmulatedSession> & { workload: EmulatedWorkload }): EmulatedSession {
+    const now = new Date().toISOString();
+    const status = input.status ?? "draft";
+    const lastModifiedDateTime = input.lastModifiedDateTime ?? input.createdDateTime ?? now;
+    const session: EmulatedSession = {
+      id: input.id ?? randomUUID(),
+      workload: input.workload,
+      status,
+      restoreJobType: input.restoreJobType ?? "standard",
+      createdBy: input.createdBy ?? { application: { id: "4d43deb5-3880-41de-b9fd-9702b6bc8abb", displayName: "Contoso Backup Controller" } },
+      createdDateTime: input.createdDateTime ?? now,
+      lastModifiedDateTime,
+      completedDateTime: input.completedDateTime ?? (TERMINAL.has(status) ? lastModifiedDateTime : undefined),
+      error: input.error ?? null,
+      artifacts: input.artifacts ?? [],
+      ...(input.raw !== undefined && { raw: input.raw }),
+    };
+    this.log.add(session);
+    return session;
+  }
+
+  updateSession(id: string, patch: Partial<EmulatedSession>): EmulatedSession {
+    const session = this.log.get(id);
+    if (!session) throw new Error(`no session ${id}`);
+    if (patch.id !== undefined && patch.id !== id) throw new Error("a session's id cannot change");
+    const wasTerminal = TERMINAL.has(session.status);
+    Object.assign(session, patch);
+    // Strictly increasing, so a poller comparing lastModifiedDateTime sees every update.
+    session.lastModifiedDateTime = patch.lastModifiedDateTime ?? new Date(Math.max(Date.now(), Date.parse(session.lastModifiedDateTime) + 1)).toISOString();
+    if (patch.completedDateTime === undefined) {
+      if (!wasTerminal && TERMINAL.has(session.status)) session.completedDateTime = session.lastModifiedDateTime;
+      if (!TERMINAL.has(session.status)) session.completedDateTime = undefined;
+    }
+    return session;
+  }
+
+  removeSession(id: string): void {
+    if (!this.log.remove(id)) throw new Error(`no session ${id}`);
+  }
+
+  /** The live session object (mutating it directly does not bump lastModifiedDateTime). */
+  session(id: string): EmulatedSession | undefined {
+    return this.log.get(id);
+  }
+
+  sessions(): EmulatedSession[] {
+    return this.log.all();
+  }
+
+  // --- faults and inspection ---------------------------------------------------------------------
+
+  /** The next `times` requests whose path (with query) matches answer with the fault instead; queued faults are matched in order. */
+  injectFault(match: RegExp, fault: Fault, times = 1): void {
+    if (!Number.isInteger(times) || times < 1) throw new RangeError("times must be a positive integer");
+    this.faults.push({ match, fault, remaining: times });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
+  }
+
+  requestCount(match?: RegExp): number {
+    return match ? this.requests.filter((r) => matches(match, r.path)).length : this.requests.length;
+  }
+
+  async stop(): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
+  }
+
+  // --- request handling --------------------------------------------------------------------------
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", this.url);
+    const prefer = headerValue(req.headers.prefer);
+    const auth = this.authenticate(req.headers.authorization);
+    const caller = auth.ok ? { ...(auth.claims.appid !== undefined && { appId: auth.claims.appid }), objectId: auth.claims.oid } : {};
+    const record: Mutable<RecordedRequest> = { method: req.method ?? "GET", path: url.pathname + url.search, authorized: auth.ok, ...caller, status: 0, at: Date.now(), ...(prefer !== undefined && { prefer }) };
+    this.requests.push(record);
+
+    const fault = this.takeFault(record.path);
+    if (fault) {
+      if (fault.delayMs && !(await this.wait(fault.delayMs, res))) return;
+      if (fault.destroySocket) return this.reset(res, record, fault.status);
+      if (fault.status >= 400 || fault.body !== undefined) return this.sendFault(res, record, fault);
+    }
+    const body = req.method === "GET" || req.method === "HEAD" ? "" : await readBody(req);
+    this.send(res, record, await this.route(req, url, auth, body, prefer));
+  }
+
+  private async route(req: IncomingMessage, url: URL, auth: Authentication, rawBody: string, prefer: string | undefined): Promise<GraphRouteResponse> {
+    if (!auth.ok) {
+      return { ...graphError(401, "InvalidAuthenticationToken", auth.message), headers: { "WWW-Authenticate": 'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", client_id="00000003-0000-0000-c000-000000000000"' } };
+    }
+    const versionMatch = /^\/(v1\.0|beta)(\/.*)?$/.exec(url.pathname);
+    if (!versionMatch) return graphError(400, "BadRequest", `Invalid version: ${url.pathname.split("/")[1] ?? ""}`);
+    const version = versionMatch[1] as "v1.0" | "beta";
+    const path = versionMatch[2] ?? "/";
+    const method = req.method ?? "GET";
+
+    let body: unknown;
+    if (rawBody.length > 0) {
+      try {
+        body = JSON.parse(rawBody);
+      } catch {
+        return graphError(400, "BadRequest", "Unable to read JSON request payload.");
+      }
+    }
+    for (const mounted of this.options.routes ?? []) {
+      const response = await mounted({ method, path, version, query: url.searchParams, headers: req.headers, body, claims: auth.claims });
+      if (response) return response;
+    }
+
+    const segments = path.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+    const [solutions, backupRestore, ...rest] = segments;
+    if (solutions?.toLowerCase() !== "solutions") return this.notFound(solutions ?? "");
+    if (backupRestore?.toLowerCase() !== "backuprestore") return this.notFound(backupRestore ?? solutions);
+    if (rest.length === 0) return this.notFound(backupRestore); // the root itself is not emulated
+    const endpoint = this.matchRestoreEndpoint(rest);
+    if (!endpoint) return this.notFound(rest[0] ?? path);
+    if (method !== "GET") {
+      return { ...graphError(405, "MethodNotAllowed", `The HTTP method '${method}' is not supported for this resource by the emulator.`), headers: { Allow: "GET" } };
+    }
+    if (!this.hasRestoreReadRole(auth.claims)) return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    if (!this.isAllowedApp(auth.claims)) return graphError(403, "Forbidden", "The calling application is not authorized to access Microsoft 365 Backup Storage in this tenant.");
+
+    const render: RenderOptions = { includeUnknownEnumMembers: prefersUnknownEnumMembers(prefer), lowercaseSharePointType: this.options.lowercaseSharePointType ?? false };
+    const skipToken = url.searchParams.get("$skiptoken") ?? url.searchParams.get("$skipToken") ?? undefined;
+    switch (endpoint.kind) {
+      case "list":
+        return this.listSessions(version, skipToken, render);
+      case "get": {
+        const session = this.log.get(endpoint.id);
+        if (!session) return graphError(404, "RestoreSessionNotFound", "Valid ID but session not found.");
+        const item = renderSession(session, render);
+        const context = `${this.url}/${version}/$metadata#solutions/backupRestore/restoreSessions/$entity`;
+        return { status: 200, body: typeof item === "object" && item !== null && !Array.isArray(item) ? { "@odata.context": context, ...item } : item };
+      }
+      case "artifacts":
+        return this.listArtifacts(version, endpoint.id, endpoint.workload, skipToken);
+    }
+  }
+
+  private matchRestoreEndpoint(rest: string[]): { kind: "list" } | { kind: "get"; id: string } | { kind: "artifacts"; id: string; workload: EmulatedWorkload } | undefined {
+    const [collection, id, child, ...more] = rest;
+    if (more.length > 0 || !collection) return undefined;
+    if (collection.toLowerCase() === "restoresessions" && child === undefined) return id === undefined ? { kind: "list" } : { kind: "get", id };
+    if (id === undefined || child === undefined) return undefined;
+    for (const [workload, shape] of Object.entries(WORKLOAD_SHAPES) as [EmulatedWorkload, WorkloadShape][]) {
+      if (collection.toLowerCase() === shape.sessionsCollection.toLowerCase() && child.toLowerCase() === shape.artifactsCollection.toLowerCase()) return { kind: "artifacts", id, workload };
+    }
+    return undefined;
+  }
+
+  private listSessions(version: string, skipToken: string | undefined, render: RenderOptions): GraphRouteResponse {
+    let from = 0;
+    let end = this.log.highWater;
+    if (skipToken !== undefined) {
+      const state = decodeSkipToken(skipToken);
+      if (state?.kind !== "sessions") return graphError(400, "BadRequest", "The $skiptoken is invalid.");
+      ({ from, end } = state);
+    }
+    const page = this.log.page(from, end, this.pageSize);
+    const base = `${this.url}/${version}`;
+    return {
+      status: 200,
+      body: {
+        "@odata.context": `${base}/$metadata#solutions/backupRestore/restoreSessions`,
+        // Absolute, as Graph returns for restoreSessions.
+        ...(page.next !== undefined && { "@odata.nextLink": `${base}/solutions/backupRestore/restoreSessions?$skiptoken=${encodeURIComponent(encodeSkipToken({ kind: "sessions", from: page.next, end }))}` }),
+        value: page.sessions.map((s) => renderSession(s, render)),
+      },
+    };
+  }
+
+  private listArtifacts(version: string, id: string, workload: EmulatedWorkload, skipToken: string | undefined): GraphRouteResponse {
+    const session = this.log.get(id);
+    if (!session || session.workload !== workload) return graphError(404, "RestoreSessionNotFound", "Valid ID but session not found.");
+    let offset = 0;
+    if (skipToken !== undefined) {
+      const state = decodeSkipToken(skipToken);
+      if (state?.kind !== "artifacts" || state.session !== id) return graphError(400, "BadRequest", "The $skiptoken is invalid.");
+      offset = state.offset;
+    }
+    const shape = WORKLOAD_SHAPES[workload];
+    const next = offset + this.artifactPageSize;
+    const relativePath = `/solutions/backupRestore/${shape.sessionsCollection}/${encodeURIComponent(id)}/${shape.artifactsCollection}`;
+    return {
+      status: 200,
+      body: {
+        "@odata.context": `${this.url}/${version}/$metadata#solutions/backupRestore/${shape.sessionsCollection}('${id}')/${shape.artifactsCollection}`,
+        // Relative and without the version, as the docs show for the artifact lists.
+        ...(next < session.artifacts.length && { "@odata.nextLink": `${relativePath}?$skiptoken=${encodeURIComponent(encodeSkipToken({ kind: "artifacts", session: id, offset: next }))}` }),
+        value: session.artifacts.slice(offset, next).map((a) => renderArtifact(session, a)),
+      },
+    };
+  }
+
+  private authenticate(authorization: string | undefined): Authentication {
+    const token = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "")?.[1];
+    if (!token) return { ok: false, message: "Access token is empty." };
+    const verified = this.options.issuer.verify(token);
+    if (!verified.ok) {
+      return { ok: false, message: verified.reason === "token expired" ? "Lifetime validation failed, the token is expired." : `Access token validation failure (${verified.reason}).` };
+    }
+    if (!GRAPH_AUDIENCES.has(verified.claims.aud)) return { ok: false, message: "Access token validation failure. Invalid audience." };
+    return { ok: true, claims: verified.claims };
+  }
+
+  private hasRestoreReadRole(claims: TokenClaims): boolean {
+    const granted = new Set([...(claims.roles ?? []), ...(claims.scp ?? "").split(" ")]);
+    return granted.has(this.requiredRole) || granted.has(READ_WRITE_ROLE);
+  }
+
+  private isAllowedApp(claims: TokenClaims): boolean {
+    const allowed = this.options.allowedAppIds;
+    return allowed === undefined || (claims.appid !== undefined && allowed.some((appId) => appId.toLowerCase() === claims.appid?.toLowerCase()));
+  }
+
+  private notFound(segment: string): GraphRouteResponse {
+    return graphError(404, "ResourceNotFound", `Resource not found for the segment '${segment}'.`);
+  }
+
+  private takeFault(path: string): Fault | undefined {
+    const index = this.faults.findIndex((f) => matches(f.match, path));
+    const queued = this.faults[index];
+    if (!queued) return undefined;
+    queued.remaining -= 1;
+    if (queued.remaining === 0) this.faults.splice(index, 1);
+    return queued.fault;
+  }
+
+  /** Resolves true after `ms`, or false as soon as the connection closes (client gave up, or stop()). */
+  private wait(ms: number, res: ServerResponse): Promise<boolean> {
+    return new Promise((resolve) => {
+      const onClose = (): void => {
+        clearTimeout(timer);
+        resolve(false);
+      };
+      const timer = setTimeout(() => {
+        res.off("close", onClose);
+        resolve(!res.destroyed);
+      }, ms);
+      res.once("close", onClose);
+    });
+  }
+
+  private reset(res: ServerResponse, record: Mutable<RecordedRequest>, status: number): void {
+    record.status = status;
+    res.writeHead(status, { "Content-Type": "application/json", "Content-Length": "4096" });
+    res.write('{"@odata.context":"', () => res.socket?.destroy());
+  }
+
+  private sendFault(res: ServerResponse, record: Mutable<RecordedRequest>, fault: Fault): void {
+    const retryAfter = fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : undefined;
+    if (fault.body !== undefined) {
+      record.status = fault.status;
+      res.writeHead(fault.status, { "Content-Type": "application/json", ...retryAfter });
+      res.end(fault.body);
+      return;
+    }
+    const code = FAULT_CODES[fault.status] ?? "UnknownError";
+    const message = fault.status === 429 ? "Too many requests, please retry later." : `Injected fault: HTTP ${fault.status}.`;
+    const response = graphError(fault.status, code, message);
+    this.send(res, record, { ...response, ...(retryAfter && { headers: retryAfter }) });
+  }
+
+  private send(res: ServerResponse, record: Mutable<RecordedRequest> | undefined, response: GraphRouteResponse): void {
+    if (res.destroyed) return;
+    if (record) record.status = response.status;
+    const requestId = randomUUID();
+    const clientRequestId = headerValue(res.req.headers["client-request-id"]) ?? requestId;
+    const payload = response.body === undefined ? undefined : JSON.stringify(response.body);
+    res.writeHead(response.status, {
+      ...(payload !== undefined && { "Content-Type": ODATA_JSON }),
+      "OData-Version": "4.0",
+      "request-id": requestId,
+      "client-request-id": clientRequestId,
+      ...response.headers,
+    });
+    res.end(payload);
+  }
+}
