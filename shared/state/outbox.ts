@@ -2,6 +2,7 @@ import type { TableClient } from "@azure/data-tables";
 import type { ChannelDelivery } from "../domain/delivery";
 import { boundText } from "../domain/textBounds";
 import { ROW_PREFIX, entityToAlert, escapeOData, rowRangeFilter, type StoredAlert } from "./entities";
+import { unlessChanged, writeInBatches } from "./batches";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
 
 /** An alert row that failed re-validation: never sent; quarantined by the delivery step. */
@@ -89,13 +90,11 @@ export class Outbox {
    */
   async updateDeliveries(stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>): Promise<boolean> {
     this.counters.pointOperations++;
-    try {
-      await this.table.updateEntity(deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag, abortSignal: this.signal });
-      return true;
-    } catch (error) {
-      if (isRestError(error, 412, 404)) return false;
-      throw error;
-    }
+    return this.writeDeliveries(stored, deliveries);
+  }
+
+  private async writeDeliveries(stored: StoredAlert, deliveries: Readonly<Record<string, ChannelDelivery>>): Promise<boolean> {
+    return (await unlessChanged(() => this.table.updateEntity(deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag, abortSignal: this.signal }))) !== undefined;
   }
 
   /**
@@ -104,19 +103,12 @@ export class Outbox {
    * another run updated first keeps that run's outcome).
    */
   async updateManyDeliveries(updates: readonly { stored: StoredAlert; deliveries: Readonly<Record<string, ChannelDelivery>> }[]): Promise<Set<string>> {
-    const written = new Set<string>();
-    for (let start = 0; start < updates.length; start += 100) {
-      const chunk = updates.slice(start, start + 100);
-      this.counters.transactions++;
-      try {
-        await this.table.submitTransaction(chunk.map(({ stored, deliveries }) => ["update", deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag }]), { abortSignal: this.signal });
-        for (const { stored } of chunk) written.add(stored.alert.id);
-      } catch (error) {
-        if (!isRestError(error, 412, 404)) throw error;
-        for (const { stored, deliveries } of chunk) if (await this.updateDeliveries(stored, deliveries)) written.add(stored.alert.id);
-      }
-    }
-    return written;
+    const written = await writeInBatches(this.table, this.counters, updates, {
+      action: ({ stored, deliveries }) => ["update", deliveryEntity(this.tenantId, stored, deliveries), "Merge", { etag: stored.etag }],
+      written: ({ stored }) => stored.alert.id,
+      single: async ({ stored, deliveries }) => ((await this.writeDeliveries(stored, deliveries)) ? stored.alert.id : undefined),
+    }, this.signal);
+    return new Set(written);
   }
 
   /**
@@ -126,32 +118,14 @@ export class Outbox {
    * run changed or took first is left out. A run that dies holding alerts delays them until `until`.
    */
   async lease(alerts: readonly StoredAlert[], until: Date): Promise<StoredAlert[]> {
-    const held: StoredAlert[] = [];
     const leaseUntil = until.toISOString();
-    for (let start = 0; start < alerts.length; start += 100) {
-      const chunk = alerts.slice(start, start + 100);
-      this.counters.transactions++;
-      try {
-        const response = await this.table.submitTransaction(
-          chunk.map((s) => ["update", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag }]),
-          { abortSignal: this.signal },
-        );
-        chunk.forEach((s, i) => held.push({ ...s, etag: response.subResponses[i]?.etag ?? s.etag, leaseUntil }));
-      } catch (error) {
-        if (!isRestError(error, 412, 404)) throw error;
-        // Someone changed one of them: take the others one by one.
-        for (const s of chunk) {
-          this.counters.pointOperations++;
-          try {
-            const response = await this.table.updateEntity({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil }, "Merge", { etag: s.etag, abortSignal: this.signal });
-            held.push({ ...s, etag: response.etag ?? s.etag, leaseUntil });
-          } catch (single) {
-            if (!isRestError(single, 412, 404)) throw single;
-          }
-        }
-      }
-    }
-    return held;
+    const entity = (s: StoredAlert) => ({ partitionKey: this.tenantId, rowKey: ROW_PREFIX.alert + s.alert.id, leaseUntil });
+    return writeInBatches(this.table, this.counters, alerts, {
+      action: (s) => ["update", entity(s), "Merge", { etag: s.etag }],
+      written: (s, etag) => ({ ...s, etag: etag ?? s.etag, leaseUntil }),
+      // Someone changed it meanwhile: theirs.
+      single: (s) => unlessChanged(async () => ({ ...s, etag: (await this.table.updateEntity(entity(s), "Merge", { etag: s.etag, abortSignal: this.signal })).etag ?? s.etag, leaseUntil })),
+    }, this.signal);
   }
 
   /** Gives back alerts this run held but did not try (a rate limit held them back). */
@@ -175,14 +149,12 @@ export class Outbox {
       this.counters.queryPages++;
       for (const entity of page) old.push(String(entity.rowKey));
     }
-    let pruned = 0;
-    for (let start = 0; start < old.length; start += 100) {
-      const batch = old.slice(start, start + 100);
-      this.counters.transactions++;
-      await this.table.submitTransaction(batch.map((rowKey) => ["delete", { partitionKey: this.tenantId, rowKey }]), { abortSignal: this.signal });
-      pruned += batch.length;
-    }
-    return pruned;
+    const pruned = await writeInBatches(this.table, this.counters, old, {
+      action: (rowKey) => ["delete", { partitionKey: this.tenantId, rowKey }],
+      written: (rowKey) => rowKey,
+      single: (rowKey) => unlessChanged(async () => (await this.table.deleteEntity(this.tenantId, rowKey, { abortSignal: this.signal }), rowKey)),
+    }, this.signal);
+    return pruned.length;
   }
 
   private async query(filter: string): Promise<AlertRows> {

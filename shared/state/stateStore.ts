@@ -4,6 +4,7 @@ import type { ChannelDelivery } from "../domain/delivery";
 import type { SessionChange } from "../domain/sessionChange";
 import { ROW_PREFIX, alertToEntity, entityToSession, estimateEntityBytes, rowRangeFilter, sessionToEntity } from "./entities";
 import type { StoredSessionRecord } from "../domain/sessionRecord";
+import { MAX_BATCH_OPERATIONS, unlessChanged, writeInBatches } from "./batches";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
 
 /** A session change with the alert records it raises: written together or not at all. */
@@ -22,8 +23,7 @@ export interface RecordResult {
   readonly forgotten: number;
 }
 
-// Entity-group transactions: at most 100 operations and 4 MiB of payload.
-const MAX_BATCH_OPERATIONS = 100;
+// Entity-group transactions: at most 100 operations (MAX_BATCH_OPERATIONS) and 4 MiB of payload.
 export const MAX_BATCH_BYTES = 3_500_000;
 
 /** Session state and alert records of one tenant partition. */
@@ -162,26 +162,15 @@ export class StateStore {
 
   /** Deletes the rows of sessions Graph no longer lists. Kept apart from alert writes: a concurrent delete must not hold them up. */
   private async forget(records: readonly StoredSessionRecord[]): Promise<number> {
-    let forgotten = 0;
-    for (let start = 0; start < records.length; start += MAX_BATCH_OPERATIONS) {
-      const batch = records.slice(start, start + MAX_BATCH_OPERATIONS);
-      const actions = batch.map((r): TransactionAction => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + r.record.id }]);
-      if (await this.trySubmit(actions)) {
-        forgotten += batch.length;
-        continue;
-      }
-      for (const record of batch) {
-        this.counters.pointOperations++;
-        try {
-          await this.table.deleteEntity(this.tenantId, ROW_PREFIX.session + record.record.id, { etag: record.etag, abortSignal: this.signal });
-          forgotten++;
-        } catch (error) {
-          if (!isRestError(error, 404, 412)) throw error;
-        }
-      }
-    }
-    return forgotten;
+    const forgotten = await writeInBatches(this.table, this.counters, records, {
+      action: (r) => ["delete", { partitionKey: this.tenantId, rowKey: ROW_PREFIX.session + r.record.id }],
+      written: (r) => r.record.id,
+      // ETag-conditional on its own: a row another run changed meanwhile is not this run's to delete.
+      single: (r) => unlessChanged(async () => (await this.table.deleteEntity(this.tenantId, ROW_PREFIX.session + r.record.id, { etag: r.etag, abortSignal: this.signal }), r.record.id)),
+    }, this.signal);
+    return forgotten.length;
   }
+
 }
 
 interface Group {

@@ -6,9 +6,10 @@ import { loadConfig, type Config } from "../../shared/config/config";
 import { createPollDeps } from "../../shared/pipeline/createPollDeps";
 import type { Logger } from "../../shared/domain/logger";
 import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
+import { newRun, type TenantRun } from "../../shared/pipeline/pollDeps";
 import type { PollDeps } from "../../shared/pipeline/poll";
 import { GraphEmulator, type GraphEmulatorOptions } from "../../local/emulators/graph/graphEmulator";
-import { TokenIssuer } from "../../local/emulators/tokens";
+import { TEST_TENANT_ID, TokenIssuer } from "../../local/emulators/tokens";
 import type { AzuriteTable } from "../../local/emulators/azurite";
 import { RecordingChannel } from "./recordingChannel";
 import { loadTestTls } from "../../local/emulators/tls";
@@ -81,6 +82,11 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
     table: () => TableClient.fromConnectionString(azurite.connectionString, tableName, { allowInsecureConnection: true }),
     stop: () => graph.stop(),
   };
+}
+
+/** A run of the harness's tenant, as the stages get it from runPoll (for testing a stage on its own). */
+export function tenantRun(h: Harness, deps: PollDeps, options: PollOptions = {}): TenantRun {
+  return { ...newRun(deps, { log: h.log, ...options }), tenantId: TEST_TENANT_ID };
 }
 
 /** Every row of the harness table (for assertions on what was stored). */
