@@ -6,7 +6,7 @@ import { parseArgs } from "node:util";
 import { AcsEmailEmulator } from "./emulators/acsEmailEmulator";
 import { GraphEmulator } from "./emulators/graph/graphEmulator";
 import { ManagedIdentityEndpoint } from "./emulators/managedIdentityEndpoint";
-import { SimulatedTenant } from "./emulators/simulatedTenant";
+import { SimulatedTenant } from "./simulatedTenant";
 import { TeamsReceiver } from "./emulators/teamsReceiver";
 import { TokenIssuer } from "./emulators/tokens";
 import { startAzuriteTable, type AzuriteTable } from "./emulators/azurite";

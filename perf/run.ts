@@ -5,7 +5,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import { GraphEmulator } from "../local/emulators/graph/graphEmulator";
 import { ManagedIdentityEndpoint } from "../local/emulators/managedIdentityEndpoint";
-import { bulkTenant } from "../local/emulators/simulatedTenant";
+import { bulkTenant } from "../local/simulatedTenant";
 import { TokenIssuer } from "../local/emulators/tokens";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzuriteTable, type AzuriteTable } from "../local/emulators/azurite";
 import { ensureTestTls } from "../local/emulators/tls";

@@ -1,7 +1,6 @@
 import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import { LoopbackServer } from "./loopbackServer";
 import type { TokenIssuer } from "./tokens";
 
 /** Audience of Entra tokens for Communication Services (the SDK asks for `https://communication.azure.com//.default`). */
@@ -107,38 +106,25 @@ export class AcsEmailEmulator {
   private readonly faults: { target: "send" | "operation"; fault: AcsFault }[] = [];
   private readonly operationFailures: { code: string; message: string }[] = [];
   private readonly rateLog = { send: [] as number[], operation: [] as number[] };
-  private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
 
-  private constructor(
-    private readonly server: https.Server,
-    readonly accessKey: string,
-    private readonly options: AcsEmailEmulatorOptions,
-  ) {
+  private readonly server: LoopbackServer;
+  readonly accessKey: string;
+
+  private constructor(private readonly options: AcsEmailEmulatorOptions) {
+    this.accessKey = options.accessKey ?? randomBytes(32).toString("base64");
     this.managedDomainLimits = options.managedDomainLimits ?? false;
+    this.server = new LoopbackServer(options.tls, (request, response) => this.handle(request, response));
   }
 
   static async start(options: AcsEmailEmulatorOptions): Promise<AcsEmailEmulator> {
-    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
-    const emulator = new AcsEmailEmulator(server, options.accessKey ?? randomBytes(32).toString("base64"), options);
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      emulator.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500).end(String(error));
-      });
-    });
-    server.on("connection", (socket: Socket) => {
-      emulator.sockets.add(socket);
-      socket.on("close", () => emulator.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
+    const emulator = new AcsEmailEmulator(options);
+    await emulator.server.listen();
     return emulator;
   }
 
   get endpoint(): string {
-    return `https://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    return this.server.origin;
   }
 
   get connectionString(): string {
@@ -157,8 +143,7 @@ export class AcsEmailEmulator {
 
   stop(): Promise<void> {
     for (const timer of this.timers) clearTimeout(timer);
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.server.stop();
   }
 
   private now(): number {

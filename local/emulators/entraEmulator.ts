@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import { LoopbackServer } from "./loopbackServer";
 import { GRAPH_AUDIENCE, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, type TokenIssuer } from "./tokens";
 
 /**
@@ -86,40 +85,30 @@ export class EntraEmulator {
   readonly metadataRequests: string[] = [];
   private readonly tenants = new Map<string, Map<string, EmulatedServicePrincipal>>();
   private readonly apps = new Map<string, EmulatedApp>();
-  private readonly sockets = new Set<Socket>();
 
-  private constructor(
-    private readonly server: https.Server,
-    /** The authority host: AZURE_AUTHORITY_HOST for the app. */
-    readonly url: string,
-    private readonly options: EntraEmulatorOptions,
-  ) {}
+  private readonly server: LoopbackServer;
+
+  private constructor(private readonly options: EntraEmulatorOptions) {
+    this.server = new LoopbackServer(
+      options.tls,
+      (request, response) => this.handle(request, response),
+      (response, error) => this.send(response, { status: 500, body: { error: "server_error", error_description: error instanceof Error ? error.message : String(error) } }),
+    );
+  }
 
   static async start(options: EntraEmulatorOptions): Promise<EntraEmulator> {
-    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const emulator = new EntraEmulator(server, `https://127.0.0.1:${port}`, options);
-    server.on("connection", (socket: Socket) => {
-      emulator.sockets.add(socket);
-      socket.once("close", () => emulator.sockets.delete(socket));
-    });
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      emulator.handle(req, res).catch((error: unknown) => {
-        if (res.headersSent) res.destroy();
-        else emulator.send(res, { status: 500, body: { error: "server_error", error_description: error instanceof Error ? error.message : String(error) } });
-      });
-    });
+    const emulator = new EntraEmulator(options);
+    await emulator.server.listen();
     return emulator;
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  /** The authority host: AZURE_AUTHORITY_HOST for the app. */
+  get url(): string {
+    return this.server.origin;
+  }
+
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   // --- directory -------------------------------------------------------------------------------

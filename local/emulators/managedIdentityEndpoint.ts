@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
-import http from "node:http";
-import type { AddressInfo, Socket } from "node:net";
+import type http from "node:http";
+import { LoopbackServer } from "./loopbackServer";
 import { TEST_TENANT_ID, TOKEN_EXCHANGE_APP_ID, TOKEN_EXCHANGE_AUDIENCE, entraIssuer, type TokenIssuer } from "./tokens";
 
 export interface ManagedIdentityEndpointOptions {
@@ -49,35 +49,29 @@ export class ManagedIdentityEndpoint {
   readonly requests: ManagedIdentityRequest[] = [];
   readonly secret = randomUUID();
   private roles: string[];
-  private readonly sockets = new Set<Socket>();
   /** client_id reported for the system-assigned identity. */
   private readonly systemClientId = randomUUID();
   /** The identity's object (principal) id: the `oid` of its tokens, the `sub` of its assertions. */
   readonly objectId: string;
 
-  private constructor(
-    private readonly server: http.Server,
-    readonly endpoint: string,
-    private readonly options: ManagedIdentityEndpointOptions,
-  ) {
+  private readonly server: LoopbackServer;
+
+  private constructor(private readonly options: ManagedIdentityEndpointOptions) {
     this.roles = [...(options.roles ?? [])];
     this.objectId = options.objectId ?? randomUUID();
+    // Plain HTTP on loopback, as App Service's identity endpoint is.
+    this.server = new LoopbackServer(undefined, (request, response) => this.handle(request, response));
   }
 
   static async start(options: ManagedIdentityEndpointOptions): Promise<ManagedIdentityEndpoint> {
-    const server = http.createServer();
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const endpoint = new ManagedIdentityEndpoint(server, `http://127.0.0.1:${port}${TOKEN_PATH}`, options);
-    server.on("connection", (socket: Socket) => {
-      endpoint.sockets.add(socket);
-      socket.once("close", () => endpoint.sockets.delete(socket));
-    });
-    server.on("request", (req: http.IncomingMessage, res: http.ServerResponse) => endpoint.handle(req, res));
+    const endpoint = new ManagedIdentityEndpoint(options);
+    await endpoint.server.listen();
     return endpoint;
+  }
+
+  /** IDENTITY_ENDPOINT for the app. */
+  get endpoint(): string {
+    return `${this.server.origin}${TOKEN_PATH}`;
   }
 
   /** Roles for tokens issued from now on (tokens already cached by a client keep their roles until they expire). */
@@ -85,10 +79,8 @@ export class ManagedIdentityEndpoint {
     this.roles = [...roles];
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   private handle(req: http.IncomingMessage, res: http.ServerResponse): void {

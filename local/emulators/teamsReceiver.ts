@@ -1,7 +1,6 @@
 import { randomBytes, randomUUID, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import { LoopbackServer } from "./loopbackServer";
 
 /** Teams refuses posts of about 28 KB and more ("Request Entity Too Large"). */
 export const TEAMS_MAX_POST_BYTES = 28 * 1024;
@@ -35,37 +34,23 @@ export class TeamsReceiver {
   /** Requests refused for a missing or wrong sig. */
   unauthorized = 0;
   private readonly scripted: TeamsResponse[] = [];
-  private readonly sockets = new Set<Socket>();
   readonly workflowId = randomBytes(16).toString("hex");
   private readonly sig = randomBytes(24).toString("base64url");
 
-  private constructor(
-    private readonly server: https.Server,
-    private readonly maxPostBytes: number,
-  ) {}
+  private readonly server: LoopbackServer;
+
+  private constructor(private readonly maxPostBytes: number, tls: TeamsReceiverOptions["tls"]) {
+    this.server = new LoopbackServer(tls, (request, response) => this.handle(request, response));
+  }
 
   static async start(options: TeamsReceiverOptions): Promise<TeamsReceiver> {
-    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
-    const receiver = new TeamsReceiver(server, options.maxPostBytes ?? TEAMS_MAX_POST_BYTES);
-    server.on("request", (request: IncomingMessage, response: ServerResponse) => {
-      receiver.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) response.writeHead(500).end(String(error));
-      });
-    });
-    server.on("connection", (socket: Socket) => {
-      receiver.sockets.add(socket);
-      socket.on("close", () => receiver.sockets.delete(socket));
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
+    const receiver = new TeamsReceiver(options.maxPostBytes ?? TEAMS_MAX_POST_BYTES, options.tls);
+    await receiver.server.listen();
     return receiver;
   }
 
   get url(): string {
-    const port = (this.server.address() as AddressInfo).port;
-    return `https://127.0.0.1:${port}/workflows/${this.workflowId}/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${this.sig}`;
+    return `${this.server.origin}/workflows/${this.workflowId}/triggers/manual/paths/invoke?api-version=1&sp=%2Ftriggers%2Fmanual%2Frun&sv=1.0&sig=${this.sig}`;
   }
 
   /** The signature, so a test can check it never leaks into logs. */
@@ -79,8 +64,7 @@ export class TeamsReceiver {
   }
 
   stop(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    return new Promise((resolve) => this.server.close(() => resolve()));
+    return this.server.stop();
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

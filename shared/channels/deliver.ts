@@ -71,52 +71,69 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const due = free.filter((stored) => channels.some((channel) => isDue(stored.deliveries[channel.name], now)));
   const pending = due.length === 0 ? [] : await outbox.lease(due, new Date(now.getTime() + DELIVERY_LEASE_IN_MS));
   if (pending.length < due.length) log.info(`alert delivery: ${due.length - pending.length} alert(s) taken by another run first; left to it`);
-  // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
-  const updates = new Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>();
-  const rateLimited = new Set<string>();
-  let messagesDelivered = 0;
   if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
-  let cutShort = false;
-  for (const channel of channels) {
-    const due = pending.filter((stored) => isDue(stored.deliveries[channel.name], now));
-    const groups = groupByRun(due);
-    for (const [index, group] of groups.entries()) {
-      if (options.abortSignal?.aborted) {
-        // Untried: no attempt counted; what no channel tried is given back below.
-        cutShort = true;
-        break;
-      }
-      const alerts = group.map((stored) => stored.alert);
-      const groupKey = groupKeyOf(channel.name, alerts);
-      if (!(await takeSendSlot(channel, options, now))) {
-        // Oldest groups go first; the rest wait for a later run, untouched (no attempt is counted).
-        const waiting = groups.slice(index).flat();
-        for (const stored of waiting) rateLimited.add(stored.alert.id);
-        log.warn(`alert delivery: channel=${channel.name} rate limit ${formatRateLimit(channel.rateLimit ?? [])} reached; ${waiting.length} alert(s) wait for a later run`);
-        break;
-      }
-      const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
-      if (outcome.kind === "delivered") messagesDelivered++;
-      for (const stored of group) {
-        const entry = updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
-        const previous = stored.deliveries[channel.name] ?? { state: "pending", attempts: 0 };
-        const next = nextDelivery(previous, outcome, now, options.maxAttempts);
-        entry.deliveries[channel.name] = next;
-        updates.set(stored.alert.id, entry);
-        // Error level, so App Insights shows it: a dead-lettered alert needs a person (restorewatch status / retry).
-        if (next.state === "deadLettered") log.error(`alert ${stored.alert.id} dead-lettered on channel ${channel.name} after ${next.attempts} attempt(s): ${next.lastError ?? ""}`);
-      }
-      log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
-    }
-  }
-
+  // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
+  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), messagesDelivered: 0, cutShort: false };
+  for (const channel of channels) await deliverOnChannel(channel, pending, pass, options);
   // A send the deadline cancelled counts too: the run did not finish its delivery.
-  if (options.abortSignal?.aborted) cutShort = true;
+  if (options.abortSignal?.aborted) pass.cutShort = true;
   // Held but not tried on any channel (rate limits, the deadline): give them back for the next run.
-  const untried = pending.filter((stored) => !updates.has(stored.alert.id));
+  const untried = pending.filter((stored) => !pass.updates.has(stored.alert.id));
   if (untried.length > 0) await outbox.release(untried);
 
+  const counts = await writeOutcomes(pass.updates, outbox, log);
+  return { messagesDelivered: pass.messagesDelivered, ...counts, alertsRateLimited: pass.rateLimited.size, cutShort: pass.cutShort, alertsQuarantined: untrusted.length };
+}
+
+/** What one delivery pass has done so far, across channels. */
+interface DeliveryPass {
+  readonly updates: Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>;
+  readonly rateLimited: Set<string>;
+  messagesDelivered: number;
+  cutShort: boolean;
+}
+
+/** One channel's turn: its due alerts, a message per group (oldest first), until its rate limit or the deadline. */
+async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredAlert[], pass: DeliveryPass, options: DeliveryOptions): Promise<void> {
+  const { now, log } = options;
+  const groups = groupByRun(pending.filter((stored) => isDue(stored.deliveries[channel.name], now)));
+  for (const [index, group] of groups.entries()) {
+    if (options.abortSignal?.aborted) {
+      // Untried: no attempt counted; what no channel tried is given back.
+      pass.cutShort = true;
+      return;
+    }
+    const alerts = group.map((stored) => stored.alert);
+    if (!(await takeSendSlot(channel, options, now))) {
+      // The rest wait for a later run, untouched (no attempt is counted).
+      const waiting = groups.slice(index).flat();
+      for (const stored of waiting) pass.rateLimited.add(stored.alert.id);
+      log.warn(`alert delivery: channel=${channel.name} rate limit ${formatRateLimit(channel.rateLimit ?? [])} reached; ${waiting.length} alert(s) wait for a later run`);
+      return;
+    }
+    const groupKey = groupKeyOf(channel.name, alerts);
+    const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
+    if (outcome.kind === "delivered") pass.messagesDelivered++;
+    for (const stored of group) {
+      const entry = pass.updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
+      const previous = stored.deliveries[channel.name] ?? { state: "pending", attempts: 0 };
+      const next = nextDelivery(previous, outcome, now, options.maxAttempts);
+      entry.deliveries[channel.name] = next;
+      pass.updates.set(stored.alert.id, entry);
+      // Error level, so App Insights shows it: a dead-lettered alert needs a person (restorewatch status / retry).
+      if (next.state === "deadLettered") log.error(`alert ${stored.alert.id} dead-lettered on channel ${channel.name} after ${next.attempts} attempt(s): ${next.lastError ?? ""}`);
+    }
+    log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
+  }
+}
+
+/** Writes every alert's new delivery states (unless another run changed the row first) and counts the results. */
+async function writeOutcomes(
+  updates: DeliveryPass["updates"],
+  outbox: Outbox,
+  log: Logger,
+): Promise<Pick<DeliverySummary, "alertsDelivered" | "alertsRetrying" | "alertsDeadLettered">> {
   let alertsDelivered = 0;
   let alertsRetrying = 0;
   let alertsDeadLettered = 0;
@@ -131,7 +148,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     if (states.includes("retrying") || states.includes("pending")) alertsRetrying++;
     else if (states.includes("delivered")) alertsDelivered++;
   }
-  return { messagesDelivered, alertsDelivered, alertsRetrying, alertsDeadLettered, alertsRateLimited: rateLimited.size, cutShort, alertsQuarantined: untrusted.length };
+  return { alertsDelivered, alertsRetrying, alertsDeadLettered };
 }
 
 /**

@@ -89,24 +89,56 @@ const MAX_PAGES = 50;
 export async function grantGraphPermission(options: GrantGraphPermissionOptions): Promise<GrantGraphPermissionResult> {
   const { graph, log } = options;
   const roleName = options.role ?? DEFAULT_GRAPH_APP_ROLE;
-  const appId = options.appId?.trim();
-  if (appId !== undefined && !GUID.test(appId)) {
-    throw new GrantPermissionError("invalidAppId", `--app-id must be an application (client) id, a GUID (GRAPH_CLIENT_ID, or the managed identity's AZURE_CLIENT_ID); got '${options.appId}'`);
-  }
-  const givenPrincipalId = options.principalId?.trim();
-  if (givenPrincipalId !== undefined && !GUID.test(givenPrincipalId)) {
-    throw new GrantPermissionError("invalidPrincipalId", `--principal-id must be the managed identity's principal (object) id, a GUID; got '${options.principalId}'`);
-  }
+  const target = validTarget(options);
   // The object id once known; until then what the operator passed, for error messages.
-  let principalLabel = givenPrincipalId ?? appId ?? "";
-  const call = <T>(step: string, request: () => Promise<unknown>, parse: (body: unknown) => T): Promise<T> =>
+  let principalLabel = target.principalId ?? target.appId;
+  const call: Call = (step, request, parse) =>
     request().then(parse, (error: unknown) => {
       throw translate(error, step, principalLabel, roleName);
     });
 
-  // 1. Microsoft Graph's service principal in this tenant, and the app role by its value.
+  const { graphSpId, role } = await findGraphAppRole(call, graph, roleName);
+  log(`Microsoft Graph service principal ${graphSpId}; app role ${roleName} is ${role.id}`);
+  const principal = await findPrincipal(call, graph, target);
+  principalLabel = principal.id;
+  log(`Granting to ${principal.displayName}${principal.type ? ` (${principal.type})` : ""}, object id ${principal.id}${target.appId !== undefined ? `, app id ${target.appId}` : ""}`);
+
+  const assignment = { principalId: principal.id, resourceId: graphSpId, appRoleId: role.id };
+  const existing = await findAssignment(call, graph, assignment);
+  if (existing) {
+    log(`${roleName} is already assigned (assignment ${existing.id}); nothing to do`);
+    return { assigned: false, assignmentId: existing.id };
+  }
+  const created = await assign(call, graph, assignment, roleName);
+  if (!created.assigned) {
+    log(`${roleName} was assigned concurrently (assignment ${created.assignmentId}); nothing to do`);
+    return created;
+  }
+  log(`Assigned ${roleName} (assignment ${created.assignmentId}). Tokens already issued keep their old permissions (a managed identity's for up to 24 hours): restart the function app to use the permission now.`);
+  return created;
+}
+
+type ValidTarget = { readonly principalId: string; readonly appId?: undefined } | { readonly appId: string; readonly principalId?: undefined };
+
+function validTarget(target: GrantTarget): ValidTarget {
+  if (target.appId !== undefined) {
+    const appId = target.appId.trim();
+    if (!GUID.test(appId)) {
+      throw new GrantPermissionError("invalidAppId", `--app-id must be an application (client) id, a GUID (GRAPH_CLIENT_ID, or the managed identity's AZURE_CLIENT_ID); got '${target.appId}'`);
+    }
+    return { appId };
+  }
+  const principalId = target.principalId.trim();
+  if (!GUID.test(principalId)) {
+    throw new GrantPermissionError("invalidPrincipalId", `--principal-id must be the managed identity's principal (object) id, a GUID; got '${target.principalId}'`);
+  }
+  return { principalId };
+}
+
+/** Microsoft Graph's service principal in this tenant, and its enabled application role of that value. */
+async function findGraphAppRole(call: Call, graph: GraphRequester, roleName: string): Promise<{ graphSpId: string; role: AppRole }> {
   const graphSp = await call(
-    "reading Microsoft Graph's service principal",
+    GRAPH_SP_STEP,
     () => graph.get(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${MICROSOFT_GRAPH_APP_ID}'`)}&$select=id,appId,displayName,appRoles`),
     (body) => {
       const first = readArray(body, "value", "the service principal search")[0];
@@ -123,65 +155,69 @@ export async function grantGraphPermission(options: GrantGraphPermissionOptions)
       `Microsoft Graph has no ${role ? "enabled " : ""}application permission '${roleName}' in this tenant (check the spelling, e.g. ${DEFAULT_GRAPH_APP_ROLE})`,
     );
   }
-  log(`Microsoft Graph service principal ${graphSp.id}; app role ${roleName} is ${role.id}`);
+  return { graphSpId: graphSp.id, role };
+}
 
-  // 2. The principal: by object id (a clear error when it is not a service principal, e.g. a client id
-  //    was passed), or the service principal of an app id in this tenant.
-  const principal =
-    appId !== undefined
-      ? await call(
-          "looking up the app's service principal",
-          () => graph.get(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId,displayName,servicePrincipalType`),
-          (body) => {
-            const first = readArray(body, "value", "the service principal search")[0];
-            if (first === undefined) {
-              throw new GrantPermissionError(
-                "appServicePrincipalNotFound",
-                `app id ${appId} has no service principal in this tenant: create it (az ad sp create --id ${appId}), or consent to the multi-tenant app in this tenant, then run this again`,
-              );
-            }
-            return readPrincipal(first, readString(first, "id", "the app's service principal"));
-          },
-        )
-      : await call(
-          "reading the service principal to grant to",
-          () => graph.get(`/servicePrincipals/${givenPrincipalId}?$select=id,displayName,servicePrincipalType`),
-          (body) => readPrincipal(body, givenPrincipalId ?? ""),
-        );
-  const principalId = principal.id;
-  principalLabel = principalId;
-  log(`Granting to ${principal.displayName}${principal.type ? ` (${principal.type})` : ""}, object id ${principalId}${appId !== undefined ? `, app id ${appId}` : ""}`);
-
-  // 3. Already assigned? Then there is nothing to write.
-  const existing = await findAssignment(call, graph, principalId, graphSp.id, role.id);
-  if (existing) {
-    log(`${roleName} is already assigned (assignment ${existing.id}); nothing to do`);
-    return { assigned: false, assignmentId: existing.id };
+/**
+ * The principal: by object id (a clear error when it is not a service principal, e.g. a client id
+ * was passed), or the service principal of an app id in this tenant.
+ */
+function findPrincipal(call: Call, graph: GraphRequester, target: ValidTarget): Promise<Principal> {
+  const { appId, principalId } = target;
+  if (appId === undefined) {
+    return call("reading the service principal to grant to", () => graph.get(`/servicePrincipals/${principalId}?$select=id,displayName,servicePrincipalType`), (body) => readPrincipal(body, principalId));
   }
+  return call(
+    "looking up the app's service principal",
+    () => graph.get(`/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}&$select=id,appId,displayName,servicePrincipalType`),
+    (body) => {
+      const first = readArray(body, "value", "the service principal search")[0];
+      if (first === undefined) {
+        throw new GrantPermissionError(
+          "appServicePrincipalNotFound",
+          `app id ${appId} has no service principal in this tenant: create it (az ad sp create --id ${appId}), or consent to the multi-tenant app in this tenant, then run this again`,
+        );
+      }
+      return readPrincipal(first, readString(first, "id", "the app's service principal"));
+    },
+  );
+}
 
-  // 4. Create it.
-  let assignmentId: string;
+/** Creates the assignment; `assigned: false` when someone else created it between our read and our write. */
+async function assign(call: Call, graph: GraphRequester, assignment: AssignmentKey, roleName: string): Promise<GrantGraphPermissionResult> {
   try {
-    assignmentId = await call(
+    const assignmentId = await call(
       `assigning ${roleName}`,
-      () => graph.post(`/servicePrincipals/${principalId}/appRoleAssignments`, { principalId, resourceId: graphSp.id, appRoleId: role.id }),
+      () => graph.post(`/servicePrincipals/${assignment.principalId}/appRoleAssignments`, assignment),
       (body) => readString(body, "id", "the new app role assignment"),
     );
+    return { assigned: true, assignmentId };
   } catch (error) {
-    // Someone else assigned it between our read and our write: Graph refuses the duplicate.
+    // Graph refuses the duplicate of a concurrent assignment.
     if (error instanceof GrantPermissionError || !isDuplicate(error)) throw error;
-    const raced = await findAssignment(call, graph, principalId, graphSp.id, role.id);
+    const raced = await findAssignment(call, graph, assignment);
     if (!raced) throw error;
-    log(`${roleName} was assigned concurrently (assignment ${raced.id}); nothing to do`);
     return { assigned: false, assignmentId: raced.id };
   }
-  log(`Assigned ${roleName} (assignment ${assignmentId}). Tokens already issued keep their old permissions (a managed identity's for up to 24 hours): restart the function app to use the permission now.`);
-  return { assigned: true, assignmentId };
 }
+
+interface AssignmentKey {
+  readonly principalId: string;
+  readonly resourceId: string;
+  readonly appRoleId: string;
+}
+
+interface Principal {
+  readonly id: string;
+  readonly displayName: string;
+  readonly type: string | undefined;
+}
+
+const GRAPH_SP_STEP = "reading Microsoft Graph's service principal";
 
 type Call = <T>(step: string, request: () => Promise<unknown>, parse: (body: unknown) => T) => Promise<T>;
 
-async function findAssignment(call: Call, graph: GraphRequester, principalId: string, resourceId: string, appRoleId: string): Promise<AppRoleAssignment | undefined> {
+async function findAssignment(call: Call, graph: GraphRequester, { principalId, resourceId, appRoleId }: AssignmentKey): Promise<AppRoleAssignment | undefined> {
   let next: string | undefined = `/servicePrincipals/${principalId}/appRoleAssignments`;
   for (let page = 0; next !== undefined && page < MAX_PAGES; page += 1) {
     const path: string = next;
@@ -227,7 +263,7 @@ function translate(error: unknown, step: string, principalId: string, roleName: 
   if (status === 403 || code === "Authorization_RequestDenied") {
     return new GrantPermissionError("forbidden", `cannot grant ${roleName}: Microsoft Graph answered 403${code ? ` ${code}` : ""} when ${step}; ${GRANT_PRIVILEGES_NEEDED}`, status, { cause: error });
   }
-  if (status === 404 && step !== "reading Microsoft Graph's service principal") {
+  if (status === 404 && step !== GRAPH_SP_STEP) {
     return new GrantPermissionError(
       "principalNotFound",
       `no service principal with object id ${principalId}: pass the managed identity's principal (object) id, not its client id (azd output MANAGED_IDENTITY_PRINCIPAL_ID, or: az identity show -g <group> -n <identity> --query principalId -o tsv)`,
@@ -261,7 +297,7 @@ function optionalString(body: unknown, key: string): string | undefined {
   return typeof value === "string" ? value : undefined;
 }
 
-function readPrincipal(raw: unknown, id: string): { id: string; displayName: string; type: string | undefined } {
+function readPrincipal(raw: unknown, id: string): Principal {
   return { id, displayName: optionalString(raw, "displayName") ?? id, type: optionalString(raw, "servicePrincipalType") };
 }
 

@@ -54,46 +54,8 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
   // Refuses, before any token is asked for, an endpoint that is neither Microsoft Graph nor a trusted emulator.
   const target = graphTarget(options.endpoint, options.emulatorOrigins ?? []);
   const endpoint = new URL(target.origin);
-  let tenantId: string | undefined;
-  let principal: GraphPrincipal | undefined;
-  // The SDK flattens errors thrown by the auth provider into a GraphError; keep ours to rethrow it intact.
-  let lastCredentialError: GraphRequestError | undefined;
-  const authProvider: AuthenticationProvider = {
-    async getAccessToken(): Promise<string> {
-      let token;
-      try {
-        token = await options.credential.getToken(target.scope);
-      } catch (error) {
-        lastCredentialError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", target.scope, { cause: error });
-        throw lastCredentialError;
-      }
-      if (!token) {
-        lastCredentialError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", target.scope);
-        throw lastCredentialError;
-      }
-      const claims = readTokenClaims(token.token);
-      tenantId = claims.tid ?? tenantId;
-      principal = { kind: options.principalKind ?? "managedIdentity", ...(claims.oid !== undefined && { objectId: claims.oid }), ...(claims.appid !== undefined && { appId: claims.appid }) };
-      return token.token;
-    },
-  };
-  const auth = new AuthenticationHandler(authProvider);
-  const retry = new RetryMiddleware({
-    maxRetries: options.maxRetries,
-    timeoutInMs: options.timeoutInMs,
-    counters: options.counters,
-    ...(options.baseDelayInMs !== undefined && { baseDelayInMs: options.baseDelayInMs }),
-    ...(options.sleep && { sleep: options.sleep }),
-  });
-  auth.setNext(retry);
-  retry.setNext(new HTTPMessageHandler());
-  const client = Client.initWithMiddleware({
-    middleware: auth,
-    baseUrl: endpoint.origin,
-    defaultVersion: API_VERSION,
-    // The SDK attaches the token to Graph's own hosts only; a trusted emulator is named here.
-    ...(endpoint.hostname !== "graph.microsoft.com" && { customHosts: new Set([endpoint.hostname]) }),
-  });
+  const tokens = new GraphTokenProvider(options.credential, target.scope, options.principalKind ?? "managedIdentity");
+  const client = graphClientFor(endpoint, tokens, options);
 
   const resolve = (pathOrLink: string): string => {
     const url = resolveGraphUrl(endpoint, pathOrLink);
@@ -111,8 +73,8 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     } catch (error) {
       // What a middleware or the credential threw comes back flattened into a GraphError: rethrow the original.
       if (state.error) throw state.error;
-      if (error instanceof GraphError && error.code === "GraphRequestError" && lastCredentialError) throw lastCredentialError;
-      throw toGraphRequestError(error, url, principal);
+      if (error instanceof GraphError && error.code === "GraphRequestError" && tokens.lastError) throw tokens.lastError;
+      throw toGraphRequestError(error, url, tokens.principal);
     }
   };
 
@@ -125,6 +87,57 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
       return call(resolve(path), callOptions, (request) => request.post(body));
     },
   };
+}
+
+/** Gets Graph tokens from the credential, and remembers who they were issued to (to name the principal on a 403). */
+class GraphTokenProvider implements AuthenticationProvider {
+  principal: GraphPrincipal | undefined;
+  /** The SDK flattens errors thrown by the auth provider into a GraphError; keep ours to rethrow it intact. */
+  lastError: GraphRequestError | undefined;
+
+  constructor(
+    private readonly credential: TokenCredential,
+    private readonly scope: string,
+    private readonly principalKind: GraphPrincipalKind,
+  ) {}
+
+  async getAccessToken(): Promise<string> {
+    let token;
+    try {
+      token = await this.credential.getToken(this.scope);
+    } catch (error) {
+      this.lastError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", this.scope, { cause: error });
+      throw this.lastError;
+    }
+    if (!token) {
+      this.lastError = new GraphRequestError("the credential returned no token for Microsoft Graph", undefined, "CredentialUnavailable", this.scope);
+      throw this.lastError;
+    }
+    const claims = readTokenClaims(token.token);
+    this.principal = { kind: this.principalKind, ...(claims.oid !== undefined && { objectId: claims.oid }), ...(claims.appid !== undefined && { appId: claims.appid }) };
+    return token.token;
+  }
+}
+
+/** The SDK client with our middleware chain: authentication, then our retry (in place of the SDK's), then HTTP. */
+function graphClientFor(endpoint: URL, tokens: AuthenticationProvider, options: GraphApiOptions): Client {
+  const auth = new AuthenticationHandler(tokens);
+  const retry = new RetryMiddleware({
+    maxRetries: options.maxRetries,
+    timeoutInMs: options.timeoutInMs,
+    counters: options.counters,
+    ...(options.baseDelayInMs !== undefined && { baseDelayInMs: options.baseDelayInMs }),
+    ...(options.sleep && { sleep: options.sleep }),
+  });
+  auth.setNext(retry);
+  retry.setNext(new HTTPMessageHandler());
+  return Client.initWithMiddleware({
+    middleware: auth,
+    baseUrl: endpoint.origin,
+    defaultVersion: API_VERSION,
+    // The SDK attaches the token to Graph's own hosts only; a trusted emulator is named here.
+    ...(endpoint.hostname !== "graph.microsoft.com" && { customHosts: new Set([endpoint.hostname]) }),
+  });
 }
 
 /**

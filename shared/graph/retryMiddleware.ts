@@ -63,63 +63,71 @@ export class RetryMiddleware implements Middleware {
   async execute(context: Context): Promise<void> {
     const next = this.next;
     if (!next) throw new Error("RetryMiddleware has no next middleware");
-    const { maxRetries, timeoutInMs, counters } = this.options;
+    const { maxRetries } = this.options;
     const baseDelayInMs = this.options.baseDelayInMs ?? 1000;
     const maxRetryAfterInMs = this.options.maxRetryAfterInMs ?? MAX_GRAPH_RETRY_AFTER_IN_MS;
-    const maxResponseBytes = this.options.maxResponseBytes ?? MAX_GRAPH_RESPONSE_BYTES;
     const call = context.middlewareControl?.getMiddlewareOptions(GraphCallState) as GraphCallState | undefined;
-    const runSignal = call?.signal;
-    const fail = (error: GraphRequestError): never => {
-      if (call) call.error = error;
+    try {
+      for (let attempt = 0; ; attempt++) {
+        const retry = await this.attempt(next, context, call?.signal);
+        if (retry === undefined) return;
+        if (attempt >= maxRetries) {
+          // Hand back the last throttled response (the caller turns it into a GraphRequestError);
+          // a network failure or malformed body is thrown.
+          if (context.response && RETRYABLE_STATUSES.has((context.response as Response).status)) return;
+          throw new Error(`${retry.failure} (after ${attempt + 1} attempts)`);
+        }
+        if (retry.retryAfterInMs !== undefined && retry.retryAfterInMs > maxRetryAfterInMs) return;
+        const backoff = baseDelayInMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
+        await this.sleep(retry.retryAfterInMs ?? backoff, call?.signal);
+      }
+    } catch (error) {
+      // Kept for the caller: the SDK flattens what a middleware throws.
+      if (error instanceof GraphRequestError && call) call.error = error;
       throw error;
-    };
-
-    for (let attempt = 0; ; attempt++) {
-      if (runSignal?.aborted) fail(deadlineError(context));
-      const timeout = AbortSignal.timeout(timeoutInMs);
-      context.options = { ...context.options, signal: runSignal ? AbortSignal.any([runSignal, timeout]) : timeout };
-      let failure: string;
-      let retryAfterInMs: number | undefined;
-      try {
-        counters.requests++;
-        context.response = undefined;
-        await next.execute(context);
-        const response = context.response as Response | undefined;
-        if (!response) throw new Error("no response");
-        const body = await readBody(response, maxResponseBytes);
-        if (body === undefined) {
-          fail(new GraphRequestError(`Graph sent a response of more than ${maxResponseBytes} bytes for ${urlPath(context)}; not read (ResponseTooLarge)`, response.status, "ResponseTooLarge", String(context.request)));
-        }
-        counters.bytesRead += Buffer.byteLength(body as string);
-        context.response = new Response(body === "" && [204, 304].includes(response.status) ? null : body, {
-          status: response.status,
-          statusText: response.statusText,
-          headers: response.headers,
-        });
-        if (RETRYABLE_STATUSES.has(response.status)) {
-          counters.throttled++;
-          failure = `HTTP ${response.status}`;
-          retryAfterInMs = retryAfterOfHeaders((name) => response.headers.get(name));
-        } else if (response.ok && isJson(response) && !parsesAsJson(body as string)) {
-          failure = "malformed JSON body";
-        } else {
-          return;
-        }
-      } catch (error) {
-        if (error instanceof GraphRequestError) throw error;
-        if (runSignal?.aborted) fail(deadlineError(context));
-        failure = timeout.aborted ? `timed out after ${timeoutInMs} ms` : errorMessage(error);
-      }
-      if (attempt >= maxRetries) {
-        // Hand back the last throttled response (the caller turns it into a GraphRequestError);
-        // a network failure or malformed body is thrown.
-        if (context.response && RETRYABLE_STATUSES.has((context.response as Response).status)) return;
-        throw new Error(`${failure} (after ${attempt + 1} attempts)`);
-      }
-      if (retryAfterInMs !== undefined && retryAfterInMs > maxRetryAfterInMs) return;
-      const backoff = baseDelayInMs * 2 ** attempt * (0.8 + Math.random() * 0.4);
-      await this.sleep(retryAfterInMs ?? backoff, runSignal);
     }
+  }
+
+  /**
+   * One attempt, its body buffered into context.response. Undefined when it is final (a success, or
+   * an answer not worth retrying); otherwise why to retry, and the Retry-After Graph asked for.
+   */
+  private async attempt(next: Middleware, context: Context, runSignal: AbortSignal | undefined): Promise<{ failure: string; retryAfterInMs?: number } | undefined> {
+    const { timeoutInMs, counters } = this.options;
+    const maxResponseBytes = this.options.maxResponseBytes ?? MAX_GRAPH_RESPONSE_BYTES;
+    if (runSignal?.aborted) throw deadlineError(context);
+    const timeout = AbortSignal.timeout(timeoutInMs);
+    context.options = { ...context.options, signal: runSignal ? AbortSignal.any([runSignal, timeout]) : timeout };
+    let body: string | undefined;
+    let response: Response | undefined;
+    try {
+      counters.requests++;
+      context.response = undefined;
+      await next.execute(context);
+      response = context.response as Response | undefined;
+      if (!response) throw new Error("no response");
+      body = await readBody(response, maxResponseBytes);
+    } catch (error) {
+      if (error instanceof GraphRequestError) throw error;
+      if (runSignal?.aborted) throw deadlineError(context);
+      return { failure: timeout.aborted ? `timed out after ${timeoutInMs} ms` : errorMessage(error) };
+    }
+    if (body === undefined) {
+      throw new GraphRequestError(`Graph sent a response of more than ${maxResponseBytes} bytes for ${urlPath(context)}; not read (ResponseTooLarge)`, response.status, "ResponseTooLarge", String(context.request));
+    }
+    counters.bytesRead += Buffer.byteLength(body);
+    context.response = new Response(body === "" && [204, 304].includes(response.status) ? null : body, {
+      status: response.status,
+      statusText: response.statusText,
+      headers: response.headers,
+    });
+    if (RETRYABLE_STATUSES.has(response.status)) {
+      counters.throttled++;
+      const retryAfterInMs = retryAfterOfHeaders((name) => response.headers.get(name));
+      return { failure: `HTTP ${response.status}`, ...(retryAfterInMs !== undefined && { retryAfterInMs }) };
+    }
+    if (response.ok && isJson(response) && !parsesAsJson(body)) return { failure: "malformed JSON body" };
+    return undefined;
   }
 }
 

@@ -22,6 +22,14 @@ export function createAppCredential(clientId: string | undefined): TokenCredenti
   return clientId ? new ManagedIdentityCredential({ clientId }) : new DefaultAzureCredential();
 }
 
+/**
+ * The credential for identity-based Table Storage: the storage connection's own managed identity when
+ * it names one (N__clientId) other than the app's, else the app's credential.
+ */
+export function createStorageCredential(storageClientId: string | undefined, appClientId: string | undefined, appCredential: TokenCredential): TokenCredential {
+  return storageClientId && storageClientId !== appClientId ? new ManagedIdentityCredential({ clientId: storageClientId }) : appCredential;
+}
+
 export interface GraphCredentialOptions {
   /** The managed identity's credential when the caller already holds one (createAppCredential's); reused rather than built again. */
   readonly managedIdentity?: TokenCredential;

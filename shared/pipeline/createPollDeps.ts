@@ -1,10 +1,9 @@
 import type { TokenCredential } from "@azure/core-auth";
-import { ManagedIdentityCredential } from "@azure/identity";
 import type { AlertChannel } from "../channels/channel";
 import type { Config } from "../config/config";
 import { createGraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
-import { createAppCredential, createGraphCredential } from "../identity/credentials";
+import { createAppCredential, createGraphCredential, createStorageCredential } from "../identity/credentials";
 import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
 import type { PollDeps } from "./pollDeps";
@@ -34,10 +33,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
   const graphCounters: GraphTrafficCounters = { requests: 0, bytesRead: 0, throttled: 0 };
   const tableCounters = newTableCounters();
   const connection = config.state.connection;
-  const storageCredential = (): TokenCredential =>
-    connection.kind === "identity" && connection.clientId && connection.clientId !== config.identity.clientId
-      ? new ManagedIdentityCredential({ clientId: connection.clientId })
-      : credential;
+  const storageCredential = (): TokenCredential => createStorageCredential(connection.kind === "identity" ? connection.clientId : undefined, config.identity.clientId, credential);
   const graph = createGraphApi({
     endpoint: config.graph.endpoint,
     ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }),

@@ -4,7 +4,7 @@ import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type Measure
 import { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
 import { GraphEmulator } from "../../local/emulators/graph/graphEmulator";
 import { ManagedIdentityEndpoint } from "../../local/emulators/managedIdentityEndpoint";
-import { bulkTenant } from "../../local/emulators/simulatedTenant";
+import { bulkTenant } from "../../local/simulatedTenant";
 import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { TokenIssuer } from "../../local/emulators/tokens";
 import { useAzurite } from "../support/useAzurite";

@@ -1,7 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import https from "node:https";
-import type { AddressInfo, Socket } from "node:net";
+import { LoopbackServer } from "../loopbackServer";
 import { graphError, type GraphRoute, type GraphRouteResponse } from "./graphRoutes";
 import { GRAPH_AUDIENCE, type TokenClaims, type TokenIssuer } from "../tokens";
 import { FAULT_CODES, matches, type Fault, type QueuedFault } from "./faults";
@@ -91,16 +90,18 @@ export class GraphEmulator {
   readonly requests: RecordedRequest[] = [];
   private readonly log = new SessionLog();
   private readonly faults: QueuedFault[] = [];
-  private readonly sockets = new Set<Socket>();
   private readonly pageSize: number;
   private readonly artifactPageSize: number;
   private readonly requiredRole: string;
 
-  private constructor(
-    private readonly server: https.Server,
-    readonly url: string,
-    private readonly options: GraphEmulatorOptions,
-  ) {
+  private readonly server: LoopbackServer;
+
+  private constructor(private readonly options: GraphEmulatorOptions) {
+    this.server = new LoopbackServer(
+      options.tls,
+      (request, response) => this.handle(request, response),
+      (response, error) => this.send(response, undefined, graphError(500, "InternalServerError", error instanceof Error ? error.message : String(error))),
+    );
     this.pageSize = options.pageSize ?? 3;
     this.artifactPageSize = options.artifactPageSize ?? 2;
     this.requiredRole = options.requiredRole ?? "BackupRestore-Restore.Read.All";
@@ -108,24 +109,14 @@ export class GraphEmulator {
   }
 
   static async start(options: GraphEmulatorOptions): Promise<GraphEmulator> {
-    const server = https.createServer({ cert: options.tls.cert, key: options.tls.key });
-    await new Promise<void>((resolve, reject) => {
-      server.once("error", reject);
-      server.listen(0, "127.0.0.1", () => resolve());
-    });
-    const { port } = server.address() as AddressInfo;
-    const emulator = new GraphEmulator(server, `https://127.0.0.1:${port}`, options);
-    server.on("connection", (socket: Socket) => {
-      emulator.sockets.add(socket);
-      socket.once("close", () => emulator.sockets.delete(socket));
-    });
-    server.on("request", (req: IncomingMessage, res: ServerResponse) => {
-      emulator.handle(req, res).catch((error: unknown) => {
-        if (!res.headersSent) emulator.send(res, undefined, graphError(500, "InternalServerError", error instanceof Error ? error.message : String(error)));
-        else res.destroy();
-      });
-    });
+    const emulator = new GraphEmulator(options);
+    await emulator.server.listen();
     return emulator;
+  }
+
+  /** https://127.0.0.1:<port>, the GRAPH_ENDPOINT of the app under test. */
+  get url(): string {
+    return this.server.origin;
   }
 
   // --- state -----------------------------------------------------------------------------------
@@ -195,10 +186,8 @@ export class GraphEmulator {
     return match ? this.requests.filter((r) => matches(match, r.path)).length : this.requests.length;
   }
 
-  async stop(): Promise<void> {
-    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const socket of this.sockets) socket.destroy();
-    await closed;
+  stop(): Promise<void> {
+    return this.server.stop();
   }
 
   // --- request handling --------------------------------------------------------------------------

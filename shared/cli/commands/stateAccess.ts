@@ -1,7 +1,7 @@
 import type { TableClient } from "@azure/data-tables";
 import { readIdentityConfig, readStateConfig, readTenantSetting } from "../../config/config";
 import { resolveTenantId } from "../../graph/tenant";
-import { createAppCredential } from "../../identity/credentials";
+import { createAppCredential, createStorageCredential } from "../../identity/credentials";
 import { createStateTableClient, ensureTable, newTableCounters, type TableTrafficCounters } from "../../state/tableClient";
 import type { CliIo } from "./command";
 
@@ -21,7 +21,9 @@ export async function openState(io: CliIo): Promise<StateAccess> {
   const identity = readIdentityConfig(io.env);
   const configuredTenant = readTenantSetting(io.env);
   const credential = io.credential ?? createAppCredential(identity.clientId);
-  const table = createStateTableClient(state.connection, state.tableName, () => credential);
+  // An injected credential (tests, the local runner) stands for every identity.
+  const storageClientId = state.connection.kind === "identity" && !io.credential ? state.connection.clientId : undefined;
+  const table = createStateTableClient(state.connection, state.tableName, () => createStorageCredential(storageClientId, identity.clientId, credential));
   await ensureTable(table);
   const tenantId = await resolveTenantId(configuredTenant, credential);
   return { table, tenantId, counters: newTableCounters() };

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
-import { loadTestTls } from "../../../local/emulators/tls";
-import { GraphEmulator, type EmulatedSession, type GraphEmulatorOptions } from "../../../local/emulators/graph/graphEmulator";
-import { ARTIFACT_ERRORS, SimulatedTenant, bulkTenant } from "../../../local/emulators/simulatedTenant";
-import { TokenIssuer } from "../../../local/emulators/tokens";
+import { loadTestTls } from "../../local/emulators/tls";
+import { GraphEmulator, type EmulatedSession, type GraphEmulatorOptions } from "../../local/emulators/graph/graphEmulator";
+import { ARTIFACT_ERRORS, SimulatedTenant, bulkTenant } from "../../local/simulatedTenant";
+import { TokenIssuer } from "../../local/emulators/tokens";
 
 const issuer = new TokenIssuer();
 const running: GraphEmulator[] = [];

@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { EmulatedArtifact, EmulatedSession, EmulatedStatus, EmulatedWorkload, GraphEmulator } from "./graph/graphEmulator";
+import type { EmulatedArtifact, EmulatedSession, EmulatedStatus, EmulatedWorkload, GraphEmulator } from "./emulators/graph/graphEmulator";
 
 export interface SimulatedTenantOptions {
   seed?: number;
