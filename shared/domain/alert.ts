@@ -1,15 +1,54 @@
 import type { RestoreSession, RestoreSessionStatus } from "./restoreSession";
 
-/** One failed artifact (mailbox, site or drive) of a restore session. */
+/** What kind of thing failed: a mailbox, a OneDrive, a site, or a type of artifact Graph added later. */
+export type ArtifactKind = "mailbox" | "drive" | "site" | "unknown";
+
+/**
+ * One failed artifact of a restore session: what failed (by name where Graph or the directory gives
+ * one, else by id), why, and where it was being restored to.
+ */
 export interface FailedArtifact {
+  /** The restore artifact's id. */
   readonly id: string;
-  /** restoredFolderName, restoredSiteName or restoredSiteWebUrl when Graph gives one. */
+  /** Absent in alerts recorded before names were read. */
+  readonly kind?: ArtifactKind;
+  /** Who or what failed: the mailbox's or drive's owner (directory display name), or the site's name. */
   readonly name?: string;
+  /** The owner's user principal name or mail address (mailbox, drive). */
+  readonly address?: string;
+  /** The owner's Entra object id (directoryObjectId of the protection unit): shown when no name is known. */
+  readonly objectId?: string;
+  /** The SharePoint site id (`host,siteCollectionGuid,webGuid`). */
+  readonly siteId?: string;
+  /** The failed site's URL, or for a granular restore the item's URL (https only). */
   readonly webUrl?: string;
+  /** Granular restores: the item's path. */
+  readonly itemPath?: string;
+  /** Where it was restored to, when Graph says (new location): restoredFolderName or restoredSiteName. */
+  readonly restoredTo?: string;
+  /** The restored site's or item's URL (restoredSiteWebUrl, restoredItemWebUrl; https only). */
+  readonly restoredToUrl?: string;
+  /** The @odata.type of an artifact or protection unit restorewatch does not know. */
+  readonly unknownType?: string;
   readonly errorCode?: string;
   readonly errorMessage?: string;
   readonly restorePointDateTime?: string;
   readonly destinationType?: string;
+}
+
+/**
+ * A bulk addition request of a bulk restore that ended with errors: mailboxes, sites or drives it
+ * named that could not even be resolved, so they never became artifacts.
+ */
+export interface BulkRequestIssue {
+  readonly id: string;
+  readonly displayName?: string;
+  /** `completedWithErrors`, or another status with an error set. */
+  readonly status?: string;
+  readonly errorCode?: string;
+  readonly errorMessage?: string;
+  /** How many mailboxes, sites or drives the request named, when Graph lists them. */
+  readonly requestedCount?: number;
 }
 
 /** The failed artifacts of a session, or why they could not be fetched (the alert goes out regardless). */
@@ -19,6 +58,8 @@ export type FailureDetail =
       readonly failedArtifacts: readonly FailedArtifact[];
       /** Failed artifacts Graph listed but the record left out to stay within Table Storage's entity size. */
       readonly omittedCount: number;
+      /** Bulk restores: the addition requests that ended with errors (absent for other restores). */
+      readonly bulkIssues?: readonly BulkRequestIssue[];
     }
   | { readonly available: false; readonly reason: string };
 

@@ -20,3 +20,12 @@ const MAX_DETAIL_CHUNKS = 12;
 
 /** Largest failed-artifact JSON an alert row may carry (the renderers cap lists far below this). */
 export const MAX_DETAIL_JSON_CHARS = DETAIL_CHUNK_CHARS * MAX_DETAIL_CHUNKS;
+
+/**
+ * Bounds of a failed artifact's and a bulk request's text as an alert keeps it: ingestion cuts to
+ * these (boundText), and re-validation of a stored alert refuses anything longer.
+ */
+export const MAX_ARTIFACT_TEXT_CHARS = { id: 200, name: 500, address: 320, code: 200, message: 2001, url: 2048, path: 2000, type: 200 } as const;
+
+/** Most bulk requests with errors one alert keeps (Graph allows one bulk addition job per session). */
+export const MAX_BULK_ISSUES = 20;
