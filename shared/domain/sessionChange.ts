@@ -8,6 +8,12 @@ export interface AlertIntent {
   readonly status: RestoreSessionStatus;
   /** For reminders: which one (1, 2, ...), part of the alert id. */
   readonly sequence?: number;
+  /**
+   * Raised only if the session's bulk addition requests ended with errors (a bulk restore that
+   * completed, though some mailboxes, sites or drives it named were never resolved): enrich checks
+   * Graph and drops the intent otherwise.
+   */
+  readonly whenBulkErrors?: true;
 }
 
 /** What one run decided about one session: the record to write and the alerts to record with it. */

@@ -48,6 +48,10 @@ export function detectSessionChange(session: RestoreSession, previous: StoredSes
   if (rules.alertOn.has(session.status) && statusChanged && shouldAlertOnArrival(session, prior, rules)) {
     alerts.push({ kind: "status", status: session.status });
     next = { ...next, lastAlertedAt: nowIso };
+  } else if (isCompletedBulk(session) && statusChanged && shouldAlertOnArrival(session, prior, rules)) {
+    // Completed, but a bulk request may have named mailboxes, sites or drives it never resolved:
+    // enrich asks Graph, and sets lastAlertedAt only if it alerts.
+    alerts.push({ kind: "status", status: session.status, whenBulkErrors: true });
   }
 
   const stuckAfter = rules.stuckAfterInMs;
@@ -69,6 +73,10 @@ export function detectSessionChange(session: RestoreSession, previous: StoredSes
 
   if (prior && alerts.length === 0 && sameRecord(prior, next)) return undefined;
   return { session, ...(previous && { previous }), next, alerts };
+}
+
+function isCompletedBulk(session: RestoreSession): boolean {
+  return session.status === "completed" && session.restoreJobType === "bulk";
 }
 
 function shouldAlertOnArrival(session: RestoreSession, prior: SessionRecord | undefined, rules: DetectRules): boolean {

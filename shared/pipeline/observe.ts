@@ -39,10 +39,14 @@ export const observe: Stage<void, Observation> = async (deps, run) => {
   let skipped = 0;
   let unidentifiedSkips = 0;
   const handlePage = (page: SessionPage): void => {
+    const unreadable = new Map(page.unreadable.map((item) => [item.id, item.fields]));
     for (const session of page.sessions) {
       sessionsSeen++;
       seen.add(session.id);
       const change = detectSessionChange(session, stored.get(session.id), rules);
+      // Said when the session changes, not on every run it is listed.
+      const fields = change && unreadable.get(session.id);
+      if (fields) run.log.warn(`restore session ${session.id}: ${fields.join(", ")} could not be read; shown as unknown`);
       // Until the whole listing is in, a change that raises no alert needs only its record, not the
       // parsed session (a baseline of 100,000 sessions keeps 100,000 of them).
       if (change) changes.push(change.alerts.length > 0 ? change : { ...change, session: { id: session.id, workload: session.workload, status: session.status } });

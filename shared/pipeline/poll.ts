@@ -41,14 +41,14 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     const enrichment = await enrich(deps, run, observation);
     const seen = { runId: run.runId, tenantId: run.tenantId, baseline: observation.baseline, dryRun: run.dryRun, sessionsSeen: observation.sessionsSeen, skipped: observation.skipped, transitions: observation.changes.length };
     if (run.dryRun) {
-      const result = { ...seen, alertsRecorded: 0, alerts: enrichment.alerts, deferred: 0, forgotten: 0, ...runFigures(deps, run) };
+      const result = { ...seen, alertsRecorded: 0, alerts: enrichment.alerts, deferred: enrichment.deferred.length, forgotten: 0, ...runFigures(deps, run) };
       return { result, metaBefore: observation.meta, metaAfter: observation.meta, delivered: false };
     }
     const recorded = await record(deps, run, { observation, enrichment });
     const delivery = run.skipDelivery ? undefined : await deliver(deps, run);
     const metaAfter = await housekeeping(deps, run, recorded.meta);
     const { alertsRecorded, deferred, forgotten } = recorded.result;
-    const result = { ...seen, alertsRecorded: alertsRecorded.length, alerts: alertsRecorded, deferred: deferred.length, forgotten, ...(delivery && { delivery }), ...runFigures(deps, run) };
+    const result = { ...seen, alertsRecorded: alertsRecorded.length, alerts: alertsRecorded, deferred: deferred.length + enrichment.deferred.length, forgotten, ...(delivery && { delivery }), ...runFigures(deps, run) };
     return { result, metaBefore: observation.meta, metaAfter, delivered: delivery !== undefined };
   });
 }

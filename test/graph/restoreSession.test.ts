@@ -34,14 +34,38 @@ describe("parseRestoreSession", () => {
     expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "x", status: "exploded" })).toEqual({ ok: false, id: "x", reason: "unknown status 'exploded'" });
   });
 
-  it("rejects malformed items without throwing", () => {
+  it("skips only what has no usable id or a status it does not know, without throwing", () => {
     expect(parseRestoreSession(null)).toMatchObject({ ok: false, id: undefined });
     expect(parseRestoreSession("text")).toMatchObject({ ok: false });
-    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: 42, status: "failed" })).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed session \(id:/) });
+    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: 42, status: "failed" })).toMatchObject({ ok: false, id: undefined, reason: "malformed session (no id)" });
+    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", status: "failed" })).toMatchObject({ ok: false, id: undefined, reason: "malformed session (no id)" });
     expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "a/b", status: "failed" })).toMatchObject({ ok: false, id: "a/b" });
-    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "ok", status: "failed", createdDateTime: "2023-03-30T12-01-03.45Z" })).toMatchObject({ ok: false, id: "ok", reason: expect.stringContaining("createdDateTime") });
-    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.calendarEvent", id: "c", status: "failed" })).toMatchObject({ ok: false, reason: "unknown @odata.type '#microsoft.graph.calendarEvent'" });
-    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "n", status: "failed", restoreSessionArtifactCount: { total: -1, completed: 0, inProgress: 0, failed: 0 } })).toMatchObject({ ok: false });
+    expect(parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "s", status: 3 })).toMatchObject({ ok: false, id: "s", reason: "unknown status '(missing)'" });
+  });
+
+  it("reads a field it cannot read as unknown and keeps the session, saying which field", () => {
+    const parsed = parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "ok", status: "failed", createdDateTime: "2023-03-30T12-01-03.45Z", createdBy: "someone" });
+    expect(parsed).toMatchObject({ ok: true, session: { id: "ok", workload: "exchange", status: "failed" }, unreadable: ["createdBy (string)", "createdDateTime (not an ISO time)"] });
+    expect(parsed.ok && parsed.session.createdDateTime).toBeUndefined();
+  });
+
+  it("keeps a session of a type it does not know as workload unknown, with its @odata.type", () => {
+    const parsed = parseRestoreSession({ "@odata.type": "#microsoft.graph.teamsRestoreSession", id: "c", status: "failed" });
+    expect(parsed).toMatchObject({ ok: true, session: { id: "c", workload: "unknown", odataType: "#microsoft.graph.teamsRestoreSession", status: "failed" } });
+    expect(parseRestoreSession({ id: "d", status: "failed" })).toMatchObject({ ok: true, session: { workload: "unknown", odataType: "(missing @odata.type)" } });
+  });
+
+  it("reads each counter on its own: a null, missing or negative one is unknown, the others stay", () => {
+    const counts = (restoreSessionArtifactCount: unknown) => {
+      const parsed = parseRestoreSession({ "@odata.type": "#microsoft.graph.exchangeRestoreSession", id: "n", status: "failed", restoreSessionArtifactCount });
+      if (!parsed.ok) throw new Error(parsed.reason);
+      return parsed.session.artifactCount;
+    };
+    expect(counts({ total: 3, completed: 1, inProgress: null, failed: 2 })).toEqual({ total: 3, completed: 1, failed: 2 });
+    expect(counts({ total: 3, failed: 2 })).toEqual({ total: 3, failed: 2 });
+    expect(counts({ total: -1, completed: 0, inProgress: 0, failed: 1.5 })).toEqual({ completed: 0, inProgress: 0 });
+    expect(counts(null)).toBeUndefined();
+    expect(counts("3")).toBeUndefined();
   });
 
   it("tolerates unknown keys in open types", () => {

@@ -7,7 +7,7 @@ import { EMAIL_HTML_BUDGET_BYTES, EMAIL_MAX_ROWS_PER_SESSION, EMAIL_TEXT_BUDGET_
 import { renderTeamsMessage, TEAMS_CARD_BUDGET_BYTES } from "../../shared/alerts/renderTeamsCard";
 import { ADMIN_CENTER_URL, messageSubject, sessionFacts, singleLine, truncate } from "../../shared/alerts/summary";
 import { parseRestoreSession } from "../../shared/graph/restoreSession";
-import { fetchFailureDetail } from "../../shared/graph/restoreSource";
+import { fetchFailureDetail } from "../../shared/graph/failureDetail";
 import { markdownModel, renderCard, teamsMessageProblems } from "../alerts/adaptiveCardCheck";
 import { TEAMS_MAX_POST_BYTES } from "../../local/emulators/teamsReceiver";
 import { alertFor, graphText, pagedGraph, rawArtifact, rawSession, wellTypedSession } from "./graphPayloads";

@@ -1,4 +1,4 @@
-import { WORKLOADS, type Workload } from "../../domain/restoreSession";
+import { KNOWN_WORKLOADS } from "../../domain/restoreSession";
 import { SilenceStore } from "../../state/silences";
 import type { CliCommand } from "./command";
 import { EXIT, UsageError } from "./exitCodes";
@@ -24,8 +24,8 @@ Settings: as for status (the state storage and the tenant).`,
     const comment = values["comment"] as string | undefined;
     // Case-insensitive, as admins type it: sharepoint, SharePoint, onedrive...
     const workloadArg = values["workload"] as string | undefined;
-    const workload = workloadArg === undefined ? undefined : (Object.keys(WORKLOADS) as Workload[]).find((name) => name.toLowerCase() === workloadArg.toLowerCase());
-    if (workloadArg !== undefined && workload === undefined) throw new UsageError(`--workload must be one of ${Object.keys(WORKLOADS).join(", ")}`);
+    const workload = workloadArg === undefined ? undefined : KNOWN_WORKLOADS.find((name) => name.toLowerCase() === workloadArg.toLowerCase());
+    if (workloadArg !== undefined && workload === undefined) throw new UsageError(`--workload must be one of ${KNOWN_WORKLOADS.join(", ")}`);
     if (workload === undefined && sessionId === undefined) throw new UsageError("silence needs --workload and/or --session");
     if (until === undefined || Number.isNaN(Date.parse(until))) throw new UsageError("--until must be an ISO time, e.g. 2026-12-01T00:00:00Z");
     const now = io.now?.() ?? new Date();
