@@ -57,6 +57,11 @@ describe("restorewatch --help", () => {
     }
   });
 
+  it("grant-graph-permission grants only the permissions restorewatch uses", async () => {
+    const { code, err } = await cli(["grant-graph-permission", "--principal-id", "5b0e2d7c-4a41-4f0e-9d7b-3e1c6a2f8b90", "--role", "Mail.Read"]);
+    expect({ code, err }).toEqual({ code: 64, err: ["restorewatch: --role must be one of BackupRestore-Restore.Read.All, User.Read.All, Directory.Read.All"] });
+  });
+
   it("takes --name value and --name=value alike", async () => {
     const spaced = await cli(["silence", "--workload", "exchange", "--until", "2000-01-01T00:00:00Z"]);
     const joined = await cli(["silence", "--workload=exchange", "--until=2000-01-01T00:00:00Z"]);
@@ -102,5 +107,12 @@ describe("grant-graph-permission from a fresh shell", () => {
     expect(again.output()).toMatch(/^already assigned \(assignment [\w-]+\); nothing to do$/m);
     expect(graph.requests.filter((r) => r.method === "POST")).toHaveLength(1);
     expect(graph.requests.every((r) => r.authorized)).toBe(true);
+
+    // On request, the optional directory read that lets alerts name mailbox and OneDrive owners.
+    const directory = startCli(["grant-graph-permission", "--principal-id", identity.id, "--role", "user.read.all"], settings);
+    expect(await directory.exited, directory.output()).toEqual({ code: 0, signal: null });
+    expect(directory.output()).toMatch(/app role User\.Read\.All is df021288-bdef-4463-88db-98f22de89214/);
+    expect(directory.output()).toMatch(/^assigned \(assignment [\w-]+\)$/m);
+    expect(graph.requests.filter((r) => r.method === "POST")).toHaveLength(2);
   }, 60_000);
 });
