@@ -22,8 +22,6 @@ export type DirectoryLookup =
 
 /** getByIds takes at most 1,000 ids a request. */
 export const GET_BY_IDS_BATCH = 1_000;
-/** The application permissions that let getByIds return users' names (Directory.Read.All is the documented least privilege; User.Read.All is reported to suffice). */
-export const DIRECTORY_READ_PERMISSIONS = ["User.Read.All", "Directory.Read.All"] as const;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**

@@ -9,7 +9,7 @@ import {
 import type { TokenCredential } from "@azure/core-auth";
 import { GraphRequestError, errorMessage } from "../domain/errors";
 import { graphTarget } from "./graphClouds";
-import { RestoreAccessDeniedError, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
+import { RestoreAccessDeniedError, directoryReadFix, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
 import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
 
 /** The global cloud's Graph scope (the tenant-of-credential look-up; clients use their cloud's). */
@@ -161,6 +161,9 @@ function toGraphRequestError(error: unknown, url: string, principal: GraphPrinci
     const prefix = status !== undefined ? `Graph answered ${status}${code ? ` ${code}` : ""}` : "Graph request failed";
     if (status === 403 && isRestoreApiPath(path)) {
       return new RestoreAccessDeniedError(`${prefix} for ${path}: ${detail}`, restoreAccessFix(principal), principal, code, url, { cause: error });
+    }
+    if (status === 403 && /\/directoryObjects\/getByIds$/i.test(path)) {
+      return new GraphRequestError(`${prefix} for ${path}: ${detail.replace(/[.\s]+$/, "")}. ${directoryReadFix(principal)}`, status, code, url, { cause: error });
     }
     const hint =
       status === 401

@@ -1,4 +1,4 @@
-import { RESTORE_READ_PERMISSION } from "../domain/permissions";
+import { DIRECTORY_READ_PERMISSIONS, RESTORE_READ_PERMISSION } from "../domain/permissions";
 import { GraphRequestError } from "../domain/errors";
 
 /** The application permission restorewatch needs on Microsoft Graph. */
@@ -67,4 +67,13 @@ export function restoreAccessFix(principal: GraphPrincipal | undefined): string 
 
 function ids(principal: GraphPrincipal, objectIdLabel: string, appIdLabel: string): string {
   return [`${objectIdLabel} ${principal.objectId ?? "unknown"}`, ...(principal.appId ? [`${appIdLabel} ${principal.appId}`] : [])].join(", ");
+}
+
+/** What to do when getByIds is refused: the optional directory read, granted to the principal that was refused. */
+export function directoryReadFix(principal: GraphPrincipal | undefined): string {
+  const [narrow, documented] = DIRECTORY_READ_PERMISSIONS;
+  return (
+    `To show the names of failed mailboxes' and OneDrives' owners, grant ${principal?.objectId ? `the identity (object id ${principal.objectId})` : "the identity"} ${narrow} ` +
+    `(or ${documented}, the least privilege Graph documents for getByIds): restorewatch grant-graph-permission --principal-id ${principal?.objectId ?? "<objectId>"} --role ${narrow}`
+  );
 }

@@ -2,7 +2,7 @@ import type { FailureDetail } from "../domain/alert";
 import { GraphRequestError, errorMessage } from "../domain/errors";
 import type { SessionChange } from "../domain/sessionChange";
 import { listBulkIssues, type BulkIssues } from "../graph/bulkRequests";
-import { DIRECTORY_READ_PERMISSIONS, lookUpDirectoryNames, withDirectoryName, type DirectoryName } from "../graph/directoryNames";
+import { lookUpDirectoryNames, withDirectoryName, type DirectoryName } from "../graph/directoryNames";
 import { listFailedArtifacts, packFailureDetail, type ArtifactExpansion, type ListedFailures } from "../graph/failureDetail";
 import type { PollDeps, TenantRun } from "./pollDeps";
 
@@ -60,15 +60,9 @@ export async function directoryNamesFor(deps: PollDeps, run: TenantRun, facts: r
   if (ids.size === 0) return new Map();
   const lookup = await lookUpDirectoryNames(deps.graph, ids, { abortSignal: run.deadline });
   if (lookup.ok) return lookup.names;
-  if (lookup.reason === "forbidden") {
-    run.log.warn(
-      `failed mailboxes and OneDrives are shown by object id: the identity may not read names from the directory (getByIds answered 403). ` +
-        `To show names, grant it ${DIRECTORY_READ_PERMISSIONS[0]} (or ${DIRECTORY_READ_PERMISSIONS[1]}, the least privilege Graph documents for getByIds): ` +
-        `restorewatch grant-graph-permission --principal-id <id> --role ${DIRECTORY_READ_PERMISSIONS[0]}`,
-    );
-  } else {
-    run.log.warn(`failed mailboxes and OneDrives are shown by object id: the directory look-up failed (${lookup.message})`);
-  }
+  // One line a run: the 403's message says what to grant, and to whom.
+  const why = lookup.reason === "forbidden" ? "the identity may not read names from the directory" : "the directory look-up failed";
+  run.log.warn(`failed mailboxes and OneDrives are shown by object id: ${why} (${lookup.message})`);
   return new Map();
 }
 

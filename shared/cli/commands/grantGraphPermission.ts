@@ -5,7 +5,7 @@ import { createOperatorCredential } from "../../identity/credentials";
 import type { CliCommand } from "./command";
 import { EXIT, UsageError } from "./exitCodes";
 import { DEFAULT_GRAPH_APP_ROLE, grantGraphPermission } from "../../graph/appRoleGrant";
-import { DIRECTORY_READ_PERMISSIONS } from "../../graph/directoryNames";
+import { DIRECTORY_READ_PERMISSIONS } from "../../domain/permissions";
 
 /** What this command grants: the restore permission restorewatch needs, and the optional directory read. */
 const GRANTABLE_ROLES: readonly string[] = [DEFAULT_GRAPH_APP_ROLE, ...DIRECTORY_READ_PERMISSIONS];
