@@ -131,7 +131,11 @@ function sessionNotFound(): GraphRouteResponse {
 // The emulator
 // ---------------------------------------------------------------------------------------------
 
-/** An HTTPS emulator of Microsoft Graph's restore-session endpoints (v1.0 and beta). */
+/**
+ * An HTTPS emulator of Microsoft Graph's restore-session endpoints (v1.0 and beta): sessions, their
+ * standard and granular artifact lists (restore points and protection units per $expand), bulk
+ * addition requests, and POST /directoryObjects/getByIds to name the units' users and groups.
+ */
 export class GraphEmulator {
   readonly requests: RecordedRequest[] = [];
   /** Which $expand forms the artifact lists accept; see GraphEmulatorOptions.artifactExpand. Settable between requests. */
