@@ -31,6 +31,8 @@ const USAGE = `usage: npm start [-- --ticks <n>] [--speed <n>] [--data-dir <dir>
   --seed <n>      seed of the simulated tenant; default: a new one each start`;
 
 const READ_ROLE = "BackupRestore-Restore.Read.All";
+/** Lets the app name the users behind failed restores (POST /directoryObjects/getByIds); groups come back by id only. */
+const USER_READ_ROLE = "User.Read.All";
 const ROOT = path.resolve(__dirname, "..");
 
 interface Parts {
@@ -73,7 +75,7 @@ async function main(): Promise<number> {
     const tenant = new SimulatedTenant(parts.graph, { seed });
     tenant.seed();
     const clientId = randomUUID();
-    parts.identity = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE], clientId });
+    parts.identity = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE, USER_READ_ROLE], clientId });
     parts.acs = await AcsEmailEmulator.start({ tls, issuer });
     parts.teams = await TeamsReceiver.start({ tls });
     const outbox = new OutboxCapture(path.join(dataDir, "outbox"));

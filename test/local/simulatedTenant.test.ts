@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { loadTestTls } from "../../local/emulators/tls";
-import { GraphEmulator, type EmulatedSession, type GraphEmulatorOptions } from "../../local/emulators/graph/graphEmulator";
-import { ARTIFACT_ERRORS, SimulatedTenant, bulkTenant } from "../../local/simulatedTenant";
+import { GraphEmulator, type EmulatedProtectionUnit, type EmulatedSession, type GraphEmulatorOptions } from "../../local/emulators/graph/graphEmulator";
+import { ARTIFACT_ERRORS, CONTOSO_DIRECTORY, SimulatedTenant, bulkTenant } from "../../local/simulatedTenant";
 import { TokenIssuer } from "../../local/emulators/tokens";
 
 const issuer = new TokenIssuer();
@@ -151,6 +151,120 @@ describe("SimulatedTenant.tick", () => {
     for (const session of sessions) {
       for (const a of session.artifacts) expect(Date.parse(a.completionDateTime ?? "")).toBeGreaterThanOrEqual(Date.parse(a.startDateTime ?? ""));
     }
+  });
+});
+
+describe("SimulatedTenant's names, bulk and granular restores", () => {
+  const GUID = "[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}";
+  const READ_AND_USERS = ["BackupRestore-Restore.Read.All", "User.Read.All"];
+  const ownerId = (unit: EmulatedProtectionUnit | undefined): string | undefined => (unit && unit.kind !== "site" ? unit.directoryObjectId : undefined);
+  const get = async <T>(url: string, roles = READ_AND_USERS, init: RequestInit = {}): Promise<T> => {
+    const response = await fetch(url, { ...init, headers: { Authorization: `Bearer ${issuer.issue({ roles }).token}`, "Content-Type": "application/json", Prefer: "include-unknown-enum-members" } });
+    expect(response.status).toBe(200);
+    return (await response.json()) as T;
+  };
+
+  it("adds Contoso's users and groups to the emulator's directory, and every artifact's unit is one of them or a named site", async () => {
+    const emulator = await start();
+    const tenant = new SimulatedTenant(emulator, { seed: 5, now: () => START });
+    tenant.seed();
+    const users = CONTOSO_DIRECTORY.filter((o) => o.type === "user");
+    expect(users.map((u) => u.displayName)).toEqual(expect.arrayContaining(["Adele Vance", "Alex Wilber", "Megan Bowen"]));
+    for (const u of users) expect(u.userPrincipalName).toBe(`${u.displayName.toLowerCase().replace(" ", ".")}@contoso.onmicrosoft.com`);
+    expect(CONTOSO_DIRECTORY.filter((o) => o.type === "group").length).toBeGreaterThanOrEqual(2);
+    expect(emulator.directoryObjects()).toEqual(tenant.directory);
+
+    const byId = new Map(CONTOSO_DIRECTORY.map((o) => [o.id, o]));
+    const kinds = { exchange: "mailbox", oneDrive: "drive", sharePoint: "site" } as const;
+    for (const session of emulator.sessions()) {
+      for (const a of session.artifacts) {
+        const unit = a.protectionUnit;
+        expect(unit?.kind).toBe(kinds[session.workload]);
+        if (unit?.kind === "site") {
+          expect(unit.siteId).toMatch(new RegExp(`^contoso\\.sharepoint\\.com,${GUID},${GUID}$`));
+          expect(unit.siteWebUrl).toBe(`https://contoso.sharepoint.com/sites/${(unit.siteName ?? "").toLowerCase().replace(/[^a-z0-9]+/g, "-")}`);
+        } else {
+          expect(byId.get(unit?.directoryObjectId ?? "")).toMatchObject({ displayName: unit?.displayName, mail: unit?.email });
+        }
+      }
+      // A mailbox, drive or site is restored once per session (a granular session restores items of one).
+      const units = new Set(session.artifacts.map((a) => JSON.stringify(a.protectionUnit)));
+      expect(units.size).toBe(session.restoreJobType === "granular" ? 1 : session.artifacts.length);
+    }
+  });
+
+  it("names a unit's owner through getByIds over HTTPS", async () => {
+    const emulator = await start();
+    new SimulatedTenant(emulator, { seed: 9, now: () => START }).seed();
+    const session = emulator.sessions().find((s) => s.workload === "exchange" && s.restoreJobType === "standard");
+    const path = `${emulator.url}/v1.0/solutions/backupRestore/exchangeRestoreSessions/${session?.id}/mailboxRestoreArtifacts?$expand=${encodeURIComponent("restorePoint($expand=protectionUnit)")}`;
+    const page = await get<{ value: { restorePoint: { protectionUnit: { directoryObjectId: string; displayName: null } } }[] }>(path);
+    const ids = page.value.map((a) => a.restorePoint.protectionUnit.directoryObjectId);
+    expect(page.value.every((a) => a.restorePoint.protectionUnit.displayName === null)).toBe(true); // app-only: no names on the unit
+    const named = await get<{ value: { id: string; displayName: string | null }[] }>(`${emulator.url}/v1.0/directoryObjects/getByIds`, READ_AND_USERS, { method: "POST", body: JSON.stringify({ ids }) });
+    expect(named.value.map((o) => o.id)).toEqual(ids);
+    // User.Read.All: users by name, a group mailbox's group limited to its id.
+    const owners = ids.map((id) => CONTOSO_DIRECTORY.find((o) => o.id === id));
+    expect(named.value.map((o) => o.displayName)).toEqual(owners.map((o) => (o?.type === "user" ? o.displayName : null)));
+    expect(session?.artifacts.map((a) => ownerId(a.protectionUnit))).toEqual(ids);
+  });
+
+  it("every seed shows a completed bulk session whose request completed with errors, and granular sessions, all served by the emulator", async () => {
+    for (const seed of [1, 2, 3]) {
+      const emulator = await start();
+      new SimulatedTenant(emulator, { seed, now: () => START }).seed();
+      const sessions = emulator.sessions();
+      const bulk = sessions.filter((s) => s.restoreJobType === "bulk");
+      for (const s of bulk) expect(s.bulkRequests).toHaveLength(1);
+      const flagged = bulk.find((s) => s.status === "completed" && s.bulkRequests?.[0]?.status === "completedWithErrors");
+      expect(flagged?.bulkRequests?.[0]?.error?.code, `seed ${seed}`).toMatch(/^BulkRestoreInvalidCreateRequest(UserEmail|SiteUrl)$/);
+      const shape = { exchange: ["exchangeRestoreSessions", "mailbox"], sharePoint: ["sharePointRestoreSessions", "site"], oneDrive: ["oneDriveForBusinessRestoreSessions", "drive"] }[flagged?.workload ?? "exchange"];
+      const served = await get<{ value: { status: string; error: { message: string } }[] }>(`${emulator.url}/v1.0/solutions/backupRestore/${shape[0]}/${flagged?.id}/${shape[1]}RestoreArtifactsBulkAdditionRequests`);
+      expect(served.value[0]).toMatchObject({ status: "completedWithErrors", error: { message: expect.stringMatching(/^\d of \d+ (users|sites) could not be resolved/) } });
+
+      const granular = sessions.filter((s) => s.restoreJobType === "granular");
+      expect(granular.map((s) => s.status)).toEqual(expect.arrayContaining(["completed", "completedWithError", "failed"]));
+      for (const s of granular.filter((g) => g.workload !== "exchange")) {
+        for (const a of s.artifacts) expect(a.itemWebUrl?.startsWith("https://") && a.itemPath?.startsWith("/")).toBe(true);
+      }
+    }
+  });
+
+  it("serves granular items from the granular collection, with paths and web URLs", async () => {
+    const emulator = await start({ artifactPageSize: 10 });
+    const tenant = new SimulatedTenant(emulator, { seed: 4, initialSessions: 0, newSessionsPerTick: 40, now: () => START });
+    tenant.tick();
+    const session = emulator.sessions().find((s) => s.restoreJobType === "granular" && s.workload === "oneDrive");
+    expect(session, "40 new sessions include a granular OneDrive one").toBeDefined();
+    const base = `${emulator.url}/v1.0/solutions/backupRestore/oneDriveForBusinessRestoreSessions/${session?.id}`;
+    const items = (await get<{ value: Record<string, unknown>[] }>(`${base}/granularDriveRestoreArtifacts`)).value;
+    expect(items).toHaveLength(session?.artifacts.length ?? -1);
+    for (const item of items) {
+      expect(item["restoredItemPath"]).toMatch(/^\/(Documents|Desktop)\/.+\.\w+$/);
+      expect(item["webUrl"]).toMatch(/^https:\/\/contoso-my\.sharepoint\.com\/personal\/[a-z]+_contoso_com\//);
+      expect(item["directoryObjectId"]).toBe(ownerId(session?.artifacts[0]?.protectionUnit));
+    }
+    expect((await get<{ value: unknown[] }>(`${base}/driveRestoreArtifacts`)).value).toEqual([]);
+  });
+
+  it("keeps a draft's bulk request active until the session is activated", async () => {
+    const emulator = await start();
+    const time = clock();
+    const tenant = new SimulatedTenant(emulator, { seed: 8, initialSessions: 0, newSessionsPerTick: 40, now: time.now });
+    tenant.tick();
+    const drafts = emulator.sessions().filter((s) => s.restoreJobType === "bulk");
+    expect(drafts.length).toBeGreaterThan(0);
+    for (const s of drafts) expect(s.bulkRequests?.[0]).toMatchObject({ status: "active", error: null });
+    for (let i = 0; i < 10; i++) {
+      time.advance(5 * 60_000);
+      tenant.tick();
+    }
+    for (const s of drafts.map((d) => emulator.session(d.id))) {
+      if (s?.status === "draft") continue;
+      expect(["completed", "completedWithErrors"]).toContain(s?.bulkRequests?.[0]?.status);
+      expect(s?.bulkRequests?.[0]?.error === null).toBe(s?.bulkRequests?.[0]?.status === "completed");
+    }
+    expect(drafts.some((d) => emulator.session(d.id)?.status !== "draft")).toBe(true);
   });
 });
 

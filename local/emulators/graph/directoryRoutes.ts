@@ -57,13 +57,17 @@ function appRole(id: string, value: string, displayName: string): DirectoryAppRo
   return { id, value, displayName, description: `Allows the app to ${displayName.toLowerCase()} without a signed-in user.`, allowedMemberTypes: ["Application"], isEnabled: true, origin: "Application" };
 }
 
-/** Microsoft Graph's app roles that matter here, with their real ids, plus a few neighbours. */
+/**
+ * Microsoft Graph's app roles that matter here, with their real ids, plus a neighbour. Kept at five
+ * (three besides BackupRestore-*): test/graph/appRoleGrant.test.ts pages through "the other" roles.
+ */
 export const GRAPH_APP_ROLES: readonly DirectoryAppRole[] = [
   appRole("87853aa5-0372-4710-b34b-cef27bb7156e", "BackupRestore-Restore.Read.All", "Read all restore sessions"),
   appRole("bebd0841-a3d8-4313-a51d-731112c8ee41", "BackupRestore-Restore.ReadWrite.All", "Read and write all restore sessions"),
   appRole("df021288-bdef-4463-88db-98f22de89214", "User.Read.All", "Read all users' full profiles"),
   appRole("9a5d68dd-52b0-4cc2-bd40-abcf44ac3a30", "Application.Read.All", "Read all applications"),
-  appRole("332a536c-c7ef-4017-ab91-336970924f0d", "Sites.Read.All", "Read items in all site collections"),
+  // Directory.Read.All and User.Read.All: what POST /directoryObjects/getByIds needs to name users and groups.
+  appRole("7ab1d382-f21e-4acd-a863-ba3e13f7da61", "Directory.Read.All", "Read directory data"),
 ];
 
 /** A tenant's directory with Microsoft Graph's service principal and the given managed identities. */

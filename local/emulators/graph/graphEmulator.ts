@@ -1,16 +1,37 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { LoopbackServer } from "../loopbackServer";
-import { graphError, type GraphRoute, type GraphRouteResponse } from "./graphRoutes";
+import { graphError, type GraphRoute, type GraphRouteRequest, type GraphRouteResponse } from "./graphRoutes";
 import { GRAPH_AUDIENCE, type TokenClaims, type TokenIssuer } from "../tokens";
+import { renderArtifact, renderGranularMailboxArtifact, type ArtifactView } from "./artifacts";
+import { getBulkRequest, listBulkRequests, validateBulkRequests } from "./bulkRequests";
+import { DirectoryObjects, getByIdsRoute } from "./directoryObjects";
+import { matchRestoreEndpoint, type RestoreEndpoint } from "./endpoints";
+import { artifactExpand, expandParameter, type ArtifactExpandSupport } from "./expand";
 import { FAULT_CODES, matches, type Fault, type QueuedFault } from "./faults";
-import { TERMINAL, WORKLOAD_SHAPES, type EmulatedSession, type EmulatedWorkload, type WorkloadShape } from "./model";
-import { decodeSkipToken, encodeSkipToken } from "./paging";
-import { renderArtifact, renderSession, type RenderOptions } from "./render";
+import { renderGranularItem } from "./granular";
+import { DEFAULT_CONTROLLER, TERMINAL, WORKLOAD_SHAPES, type EmulatedDirectoryObject, type EmulatedSession, type EmulatedWorkload } from "./model";
+import { decodeSkipToken, encodeSkipToken, itemsOffset, relativePage } from "./paging";
+import { nameVisibility, type NameOptions } from "./protectionUnits";
+import { renderSession, type RenderOptions } from "./render";
 import { SessionLog } from "./sessionLog";
 
-export type { EmulatedArtifact, EmulatedArtifactStatus, EmulatedIdentity, EmulatedSession, EmulatedStatus, EmulatedWorkload } from "./model";
+export type {
+  EmulatedArtifact,
+  EmulatedArtifactStatus,
+  EmulatedBulkRequest,
+  EmulatedBulkRequestStatus,
+  EmulatedDirectoryObject,
+  EmulatedIdentity,
+  EmulatedProtectionUnit,
+  EmulatedSession,
+  EmulatedStatus,
+  EmulatedWorkload,
+} from "./model";
+export type { ArtifactExpandSupport } from "./expand";
 export type { Fault } from "./faults";
+export { bulkResolutionError, MAX_BULK_RESOURCES } from "./bulkRequests";
+export { MAX_GET_BY_IDS } from "./directoryObjects";
 
 export interface GraphEmulatorOptions {
   tls: { cert: string; key: string };
@@ -32,6 +53,22 @@ export interface GraphEmulatorOptions {
    * and how Microsoft enforces this is undocumented (graph-backup-restore.md §3).
    */
   allowedAppIds?: readonly string[];
+  /** Bulk addition request list page size, default 2. */
+  bulkRequestPageSize?: number;
+  /**
+   * Which $expand forms the artifact lists accept (default "nested"): "nested" also accepts
+   * restorePoint($expand=protectionUnit), "restorePoint" only $expand=restorePoint, "none" no $expand.
+   * A refused form gets Graph's 400. The public field `artifactExpand` changes it at runtime.
+   */
+  artifactExpand?: ArtifactExpandSupport;
+  /** Artifact items carry restorePoint without $expand, as the docs examples show; default true. Else only with $expand. */
+  restorePointWithoutExpand?: boolean;
+  /** Serve mailbox/drive protection units' displayName and email to app-only callers too; default false (Graph: delegated only). */
+  protectionUnitNamesForApps?: boolean;
+  /** Serve site protection units' siteName and siteWebUrl to app-only callers; default true. */
+  siteNamesForApps?: boolean;
+  /** Users and groups POST /directoryObjects/getByIds knows; more with addDirectoryObject(). */
+  directoryObjects?: readonly EmulatedDirectoryObject[];
 }
 
 export interface RecordedRequest {
@@ -81,18 +118,37 @@ function readBody(req: IncomingMessage): Promise<string> {
 
 type Authentication = { ok: true; claims: TokenClaims } | { ok: false; message: string };
 
+/** The $skiptoken of a query, whatever its case. */
+function skipTokenOf(query: URLSearchParams): string | undefined {
+  return [...query.entries()].find(([key]) => key.toLowerCase() === "$skiptoken")?.[1];
+}
+
+function sessionNotFound(): GraphRouteResponse {
+  return graphError(404, "RestoreSessionNotFound", "Valid ID but session not found.");
+}
+
 // ---------------------------------------------------------------------------------------------
 // The emulator
 // ---------------------------------------------------------------------------------------------
 
-/** An HTTPS emulator of Microsoft Graph's restore-session endpoints (v1.0 and beta). */
+/**
+ * An HTTPS emulator of Microsoft Graph's restore-session endpoints (v1.0 and beta): sessions, their
+ * standard and granular artifact lists (restore points and protection units per $expand), bulk
+ * addition requests, and POST /directoryObjects/getByIds to name the units' users and groups.
+ */
 export class GraphEmulator {
   readonly requests: RecordedRequest[] = [];
+  /** Which $expand forms the artifact lists accept; see GraphEmulatorOptions.artifactExpand. Settable between requests. */
+  artifactExpand: ArtifactExpandSupport;
   private readonly log = new SessionLog();
+  private readonly directory = new DirectoryObjects();
+  private readonly directoryRoute: GraphRoute;
   private readonly faults: QueuedFault[] = [];
   private readonly pageSize: number;
   private readonly artifactPageSize: number;
+  private readonly bulkRequestPageSize: number;
   private readonly requiredRole: string;
+  private readonly nameOptions: NameOptions;
 
   private readonly server: LoopbackServer;
 
@@ -104,8 +160,13 @@ export class GraphEmulator {
     );
     this.pageSize = options.pageSize ?? 3;
     this.artifactPageSize = options.artifactPageSize ?? 2;
+    this.bulkRequestPageSize = options.bulkRequestPageSize ?? 2;
     this.requiredRole = options.requiredRole ?? "BackupRestore-Restore.Read.All";
-    if (this.pageSize < 1 || this.artifactPageSize < 1) throw new RangeError("page sizes must be at least 1");
+    if (this.pageSize < 1 || this.artifactPageSize < 1 || this.bulkRequestPageSize < 1) throw new RangeError("page sizes must be at least 1");
+    this.artifactExpand = options.artifactExpand ?? "nested";
+    this.nameOptions = { protectionUnitNamesForApps: options.protectionUnitNamesForApps ?? false, siteNamesForApps: options.siteNamesForApps ?? true };
+    for (const object of options.directoryObjects ?? []) this.directory.add(object);
+    this.directoryRoute = getByIdsRoute(this.directory, () => this.url);
   }
 
   static async start(options: GraphEmulatorOptions): Promise<GraphEmulator> {
@@ -130,14 +191,16 @@ export class GraphEmulator {
       workload: input.workload,
       status,
       restoreJobType: input.restoreJobType ?? "standard",
-      createdBy: input.createdBy ?? { application: { id: "4d43deb5-3880-41de-b9fd-9702b6bc8abb", displayName: "Contoso Backup Controller" } },
+      createdBy: input.createdBy ?? { application: { ...DEFAULT_CONTROLLER } },
       createdDateTime: input.createdDateTime ?? now,
       lastModifiedDateTime,
       completedDateTime: input.completedDateTime ?? (TERMINAL.has(status) ? lastModifiedDateTime : undefined),
       error: input.error ?? null,
       artifacts: input.artifacts ?? [],
+      ...(input.bulkRequests !== undefined && { bulkRequests: input.bulkRequests }),
       ...(input.raw !== undefined && { raw: input.raw }),
     };
+    validateBulkRequests(session.bulkRequests);
     this.log.add(session);
     return session;
   }
@@ -146,6 +209,7 @@ export class GraphEmulator {
     const session = this.log.get(id);
     if (!session) throw new Error(`no session ${id}`);
     if (patch.id !== undefined && patch.id !== id) throw new Error("a session's id cannot change");
+    validateBulkRequests(patch.bulkRequests);
     const wasTerminal = TERMINAL.has(session.status);
     Object.assign(session, patch);
     // Strictly increasing, so a poller comparing lastModifiedDateTime sees every update.
@@ -168,6 +232,15 @@ export class GraphEmulator {
 
   sessions(): EmulatedSession[] {
     return this.log.all();
+  }
+
+  /** Adds a user or group for POST /directoryObjects/getByIds (replacing one with the same id). */
+  addDirectoryObject(object: EmulatedDirectoryObject): void {
+    this.directory.add(object);
+  }
+
+  directoryObjects(): EmulatedDirectoryObject[] {
+    return this.directory.all();
   }
 
   // --- faults and inspection ---------------------------------------------------------------------
@@ -216,10 +289,6 @@ export class GraphEmulator {
     }
     const versionMatch = /^\/(v1\.0|beta)(\/.*)?$/.exec(url.pathname);
     if (!versionMatch) return graphError(400, "BadRequest", `Invalid version: ${url.pathname.split("/")[1] ?? ""}`);
-    const version = versionMatch[1] as "v1.0" | "beta";
-    const path = versionMatch[2] ?? "/";
-    const method = req.method ?? "GET";
-
     let body: unknown;
     if (rawBody.length > 0) {
       try {
@@ -228,50 +297,52 @@ export class GraphEmulator {
         return graphError(400, "BadRequest", "Unable to read JSON request payload.");
       }
     }
-    for (const mounted of this.options.routes ?? []) {
-      const response = await mounted({ method, path, version, query: url.searchParams, headers: req.headers, body, claims: auth.claims });
+    const version = versionMatch[1] as "v1.0" | "beta";
+    const request: GraphRouteRequest = { method: req.method ?? "GET", path: versionMatch[2] ?? "/", version, query: url.searchParams, headers: req.headers, body, claims: auth.claims };
+    // Mounted routes first (they may override), then the built-in getByIds, then the restore endpoints.
+    for (const mounted of [...(this.options.routes ?? []), this.directoryRoute]) {
+      const response = await mounted(request);
       if (response) return response;
     }
+    return this.routeRestore(request, prefer);
+  }
 
-    const segments = path.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
+  private routeRestore(request: GraphRouteRequest, prefer: string | undefined): GraphRouteResponse {
+    const segments = request.path.split("/").filter((s) => s.length > 0).map((s) => decodeURIComponent(s));
     const [solutions, backupRestore, ...rest] = segments;
     if (solutions?.toLowerCase() !== "solutions") return this.notFound(solutions ?? "");
     if (backupRestore?.toLowerCase() !== "backuprestore") return this.notFound(backupRestore ?? solutions);
     if (rest.length === 0) return this.notFound(backupRestore); // the root itself is not emulated
-    const endpoint = this.matchRestoreEndpoint(rest);
-    if (!endpoint) return this.notFound(rest[0] ?? path);
-    if (method !== "GET") {
-      return { ...graphError(405, "MethodNotAllowed", `The HTTP method '${method}' is not supported for this resource by the emulator.`), headers: { Allow: "GET" } };
+    const endpoint = matchRestoreEndpoint(rest);
+    if (!endpoint) return this.notFound(rest[0] ?? request.path);
+    if (request.method !== "GET") {
+      return { ...graphError(405, "MethodNotAllowed", `The HTTP method '${request.method}' is not supported for this resource by the emulator.`), headers: { Allow: "GET" } };
     }
-    if (!this.hasRestoreReadRole(auth.claims)) return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
-    if (!this.isAllowedApp(auth.claims)) return graphError(403, "Forbidden", "The calling application is not authorized to access Microsoft 365 Backup Storage in this tenant.");
+    if (!this.hasRestoreReadRole(request.claims)) return graphError(403, "Authorization_RequestDenied", "Insufficient privileges to complete the operation.");
+    if (!this.isAllowedApp(request.claims)) return graphError(403, "Forbidden", "The calling application is not authorized to access Microsoft 365 Backup Storage in this tenant.");
+    return this.serveRestore(endpoint, request, { includeUnknownEnumMembers: prefersUnknownEnumMembers(prefer), lowercaseSharePointType: this.options.lowercaseSharePointType ?? false });
+  }
 
-    const render: RenderOptions = { includeUnknownEnumMembers: prefersUnknownEnumMembers(prefer), lowercaseSharePointType: this.options.lowercaseSharePointType ?? false };
-    const skipToken = url.searchParams.get("$skiptoken") ?? url.searchParams.get("$skipToken") ?? undefined;
+  private serveRestore(endpoint: RestoreEndpoint, request: GraphRouteRequest, render: RenderOptions): GraphRouteResponse {
     switch (endpoint.kind) {
       case "list":
-        return this.listSessions(version, skipToken, render);
+        return this.listSessions(request.version, skipTokenOf(request.query), render);
       case "get": {
         const session = this.log.get(endpoint.id);
-        if (!session) return graphError(404, "RestoreSessionNotFound", "Valid ID but session not found.");
+        if (!session) return sessionNotFound();
         const item = renderSession(session, render);
-        const context = `${this.url}/${version}/$metadata#solutions/backupRestore/restoreSessions/$entity`;
+        const context = `${this.url}/${request.version}/$metadata#solutions/backupRestore/restoreSessions/$entity`;
         return { status: 200, body: typeof item === "object" && item !== null && !Array.isArray(item) ? { "@odata.context": context, ...item } : item };
       }
       case "artifacts":
-        return this.listArtifacts(version, endpoint.id, endpoint.workload, skipToken);
+        return this.listArtifacts(request, endpoint);
+      case "bulkRequests": {
+        const session = this.log.get(endpoint.id);
+        if (!session || session.workload !== endpoint.workload) return sessionNotFound();
+        const context = { origin: this.url, version: request.version, session, query: request.query, pageSize: this.bulkRequestPageSize };
+        return endpoint.requestId === undefined ? listBulkRequests(context) : getBulkRequest(context, endpoint.requestId);
+      }
     }
-  }
-
-  private matchRestoreEndpoint(rest: string[]): { kind: "list" } | { kind: "get"; id: string } | { kind: "artifacts"; id: string; workload: EmulatedWorkload } | undefined {
-    const [collection, id, child, ...more] = rest;
-    if (more.length > 0 || !collection) return undefined;
-    if (collection.toLowerCase() === "restoresessions" && child === undefined) return id === undefined ? { kind: "list" } : { kind: "get", id };
-    if (id === undefined || child === undefined) return undefined;
-    for (const [workload, shape] of Object.entries(WORKLOAD_SHAPES) as [EmulatedWorkload, WorkloadShape][]) {
-      if (collection.toLowerCase() === shape.sessionsCollection.toLowerCase() && child.toLowerCase() === shape.artifactsCollection.toLowerCase()) return { kind: "artifacts", id, workload };
-    }
-    return undefined;
   }
 
   private listSessions(version: string, skipToken: string | undefined, render: RenderOptions): GraphRouteResponse {
@@ -295,27 +366,39 @@ export class GraphEmulator {
     };
   }
 
-  private listArtifacts(version: string, id: string, workload: EmulatedWorkload, skipToken: string | undefined): GraphRouteResponse {
-    const session = this.log.get(id);
-    if (!session || session.workload !== workload) return graphError(404, "RestoreSessionNotFound", "Valid ID but session not found.");
-    let offset = 0;
-    if (skipToken !== undefined) {
-      const state = decodeSkipToken(skipToken);
-      if (state?.kind !== "artifacts" || state.session !== id) return graphError(400, "BadRequest", "The $skiptoken is invalid.");
-      offset = state.offset;
-    }
-    const shape = WORKLOAD_SHAPES[workload];
-    const next = offset + this.artifactPageSize;
-    const relativePath = `/solutions/backupRestore/${shape.sessionsCollection}/${encodeURIComponent(id)}/${shape.artifactsCollection}`;
-    return {
-      status: 200,
-      body: {
-        "@odata.context": `${this.url}/${version}/$metadata#solutions/backupRestore/${shape.sessionsCollection}('${id}')/${shape.artifactsCollection}`,
-        // Relative and without the version, as the docs show for the artifact lists.
-        ...(next < session.artifacts.length && { "@odata.nextLink": `${relativePath}?$skiptoken=${encodeURIComponent(encodeSkipToken({ kind: "artifacts", session: id, offset: next }))}` }),
-        value: session.artifacts.slice(offset, next).map((a) => renderArtifact(session, a)),
-      },
+  /** A standard or granular artifact list. A granular session's artifacts are in its granular collection, any other's in the standard one. */
+  private listArtifacts(request: GraphRouteRequest, endpoint: Extract<RestoreEndpoint, { kind: "artifacts" }>): GraphRouteResponse {
+    const session = this.log.get(endpoint.id);
+    if (!session || session.workload !== endpoint.workload) return sessionNotFound();
+    const shape = WORKLOAD_SHAPES[endpoint.workload];
+    // The granular drive and site artifacts have no restorePoint navigation; the granular mailbox ones do.
+    const granularItems = endpoint.granular && endpoint.workload !== "exchange";
+    const expand = expandParameter(request.query);
+    if (typeof expand === "object") return expand;
+    const form = artifactExpand(expand, endpoint.granular ? shape.granularType : shape.artifactType, !granularItems, this.artifactExpand);
+    if (typeof form === "object") return form;
+    const collection = endpoint.granular ? shape.granularCollection : shape.artifactsCollection;
+    const offset = itemsOffset(skipTokenOf(request.query), session.id, collection);
+    if (offset === undefined) return graphError(400, "BadRequest", "The $skiptoken is invalid.");
+    const view: ArtifactView = {
+      restorePoint: form === "nested" ? "nested" : form === "restorePoint" || (this.options.restorePointWithoutExpand ?? true) ? "plain" : "omit",
+      names: nameVisibility(request.claims, this.nameOptions),
+      version: request.version,
     };
+    const render = granularItems ? renderGranularItem : endpoint.granular ? renderGranularMailboxArtifact : renderArtifact;
+    const page = relativePage({
+      context: `${this.url}/${request.version}/$metadata#solutions/backupRestore/${shape.sessionsCollection}('${session.id}')/${collection}`,
+      path: `/solutions/backupRestore/${shape.sessionsCollection}/${encodeURIComponent(session.id)}/${collection}`,
+      // Like Graph, the nextLink keeps the request's $expand.
+      ...(expand !== undefined && expand.trim() !== "" && { carry: `$expand=${encodeURIComponent(expand)}` }),
+      session: session.id,
+      collection,
+      items: (session.restoreJobType === "granular") === endpoint.granular ? session.artifacts : [],
+      offset,
+      pageSize: this.artifactPageSize,
+      render: (artifact) => render(session, artifact, view),
+    });
+    return { status: 200, body: page };
   }
 
   private authenticate(authorization: string | undefined): Authentication {

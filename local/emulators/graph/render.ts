@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { DAY_MS, WORKLOAD_SHAPES, type EmulatedArtifact, type EmulatedSession } from "./model";
+import { WORKLOAD_SHAPES, type EmulatedSession } from "./model";
 
 // ---------------------------------------------------------------------------------------------
-// Rendering: EmulatedSession/EmulatedArtifact -> Graph JSON shapes (see graph-fixtures.json).
+// Rendering: EmulatedSession -> Graph JSON shapes (see graph-fixtures.json); artifacts in artifacts.ts.
 // ---------------------------------------------------------------------------------------------
 
 export interface RenderOptions {
@@ -50,38 +50,5 @@ export function renderSession(session: EmulatedSession, options: RenderOptions):
     lastModifiedDateTime: session.lastModifiedDateTime,
     completedDateTime: session.completedDateTime ?? null,
     error: publicError(session.error),
-  };
-}
-
-export function renderArtifact(session: EmulatedSession, artifact: EmulatedArtifact): unknown {
-  const restored = artifact.name !== undefined || artifact.webUrl !== undefined;
-  const own =
-    session.workload === "exchange"
-      ? {
-          restoredFolderId: restored ? stableGuid(`${artifact.id}/folder`) : null,
-          restoredFolderName: artifact.name ?? null,
-          restoredItemCount: artifact.restoredItemCount ?? (artifact.status === "succeeded" ? 1 + (parseInt(stableGuid(artifact.id).slice(0, 4), 16) % 2000) : 0),
-        }
-      : {
-          restoredSiteId: restored ? stableGuid(`${artifact.id}/site`) : null,
-          restoredSiteName: artifact.name ?? null,
-          restoredSiteWebUrl: artifact.webUrl ?? null,
-        };
-  // Restore point: the given time, else the last full hour a day before the session was created.
-  const protectedAt = artifact.restorePointDateTime ? Date.parse(artifact.restorePointDateTime) : Math.floor((Date.parse(session.createdDateTime) - DAY_MS) / 3_600_000) * 3_600_000;
-  return {
-    id: artifact.id,
-    destinationType: artifact.destinationType ?? WORKLOAD_SHAPES[session.workload].defaultDestination,
-    status: artifact.status,
-    startDateTime: artifact.startDateTime ?? null,
-    completionDateTime: artifact.completionDateTime ?? null,
-    ...own,
-    error: publicError(artifact.error),
-    restorePoint: {
-      id: `${stableGuid(`${artifact.id}/restorePoint`)}_${Math.floor(protectedAt / 1000)}_12_2`,
-      protectionDateTime: new Date(protectedAt).toISOString(),
-      expirationDateTime: new Date(protectedAt + 365 * DAY_MS).toISOString(),
-      tags: "none",
-    },
   };
 }
