@@ -3,7 +3,8 @@ import { readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { GraphEmulator } from "../local/emulators/graph/graphEmulator";
+import { GraphEmulator, type EmulatedArtifact, type EmulatedSession } from "../local/emulators/graph/graphEmulator";
+import type { EmulatedProtectionUnit } from "../local/emulators/graph/model";
 import { ManagedIdentityEndpoint } from "../local/emulators/managedIdentityEndpoint";
 import { bulkTenant } from "../local/simulatedTenant";
 import { TokenIssuer } from "../local/emulators/tokens";
@@ -115,7 +116,8 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
   const issuer = new TokenIssuer();
   const graph = await GraphEmulator.start({ tls: { cert: readFileSync(caPath, "utf8"), key: readFileSync(caPath.replace(/cert\.pem$/, "key.pem"), "utf8") }, issuer, pageSize: PAGE_SIZE, artifactPageSize: ARTIFACT_PAGE_SIZE });
   const clientId = randomUUID();
-  const identity = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE], clientId });
+  // With the optional directory read, so failed mailboxes are named (one getByIds per 1,000 owners).
+  const identity = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE, "User.Read.All"], clientId });
   const proxy = await startLatencyProxy({ host: "127.0.0.1", port: azurite.port }, latency);
   try {
     // Finished history, plus enough sessions in flight for every run's changes.
@@ -152,19 +154,21 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
       for (let run = 0; run < runs; run++) {
         const changed = inFlight.slice(next, next + changesPerRun(c));
         next += changed.length;
-        // One in ten changing sessions fails (an alert with its artifacts fetched); the rest complete.
+        // One in ten changing sessions fails (an alert with its artifacts fetched, its owner named); the
+        // first of them is a bulk restore whose addition request ended with errors; the rest complete.
         let failing = 0;
+        let owners = 0; // mailbox and OneDrive owners to name (sites come named)
+        let bulkAlerted = 0;
         changed.forEach((id, i) => {
           const fails = i % 10 === 0;
+          const bulk = fails && failing === 0;
           if (fails) failing++;
-          graph.updateSession(id, {
-            status: fails ? "failed" : "completed",
-            completedDateTime: new Date().toISOString(),
-            artifacts: [{ id: `a-${id}`, status: fails ? "failed" : "succeeded", ...(fails && { error: { code: "ArtifactCannotBeRestored", message: "Locked." } }) }],
-          });
+          if (fails && graph.session(id)?.workload !== "sharePoint") owners++;
+          if (bulk) bulkAlerted++;
+          graph.updateSession(id, { status: fails ? "failed" : "completed", completedDateTime: new Date().toISOString(), artifacts: [benchArtifact(graph, id, fails)], ...(bulk && benchBulk()) });
         });
         const changedEntities = changed.length + failing; // session rows + alert rows, one partition
-        floors.push({ graph: Math.ceil(sessions / PAGE_SIZE) + failing, table: Math.ceil(sessions / STATE_PAGE_SIZE) + Math.ceil(changedEntities / 100) });
+        floors.push({ graph: graphFloor(sessions, failing, owners, bulkAlerted), table: Math.ceil(sessions / STATE_PAGE_SIZE) + Math.ceil(changedEntities / 100) });
         ours.push(await measure("restorewatch", c.latencyMs));
         naive.push(await measure("naive", c.latencyMs));
         process.stdout.write(".");
@@ -181,6 +185,29 @@ async function runSize(polls: MeasuredPolls, sessions: number, runs: number, lat
     graph.clearFaults();
     await Promise.all([graph.stop(), identity.stop(), proxy.stop()]);
   }
+}
+
+/**
+ * Graph's floor for a run: the list pages, one artifact page per session that turned alertable (each
+ * has one artifact), one getByIds per 1,000 owners to name, and the bulk request page of each bulk
+ * restore alerted.
+ */
+function graphFloor(sessions: number, failing: number, owners: number, bulkAlerted: number): number {
+  return Math.ceil(sessions / PAGE_SIZE) + failing + Math.ceil(owners / 1000) + bulkAlerted;
+}
+
+/** A changing session's one artifact; a failed one names its mailbox, drive or site owner, who is in the directory. */
+function benchArtifact(graph: GraphEmulator, sessionId: string, fails: boolean): EmulatedArtifact {
+  if (!fails) return { id: `a-${sessionId}`, status: "succeeded" };
+  const owner = randomUUID();
+  graph.addDirectoryObject({ id: owner, type: "user", displayName: `Owner ${owner.slice(0, 8)}`, userPrincipalName: `owner.${owner.slice(0, 8)}@contoso.onmicrosoft.com` });
+  const workload = graph.session(sessionId)?.workload ?? "exchange";
+  const protectionUnit: EmulatedProtectionUnit = workload === "sharePoint" ? { kind: "site", siteId: `contoso.sharepoint.com,${owner},${owner}`, siteName: "Site", siteWebUrl: `https://contoso.sharepoint.com/sites/${owner.slice(0, 8)}` } : { kind: workload === "exchange" ? "mailbox" : "drive", directoryObjectId: owner };
+  return { id: `a-${sessionId}`, status: "failed", error: { code: "ArtifactCannotBeRestored", message: "Locked." }, protectionUnit };
+}
+
+function benchBulk(): Pick<EmulatedSession, "restoreJobType" | "bulkRequests"> {
+  return { restoreJobType: "bulk", bulkRequests: [{ id: randomUUID(), status: "completedWithErrors", directoryObjectIds: [randomUUID(), randomUUID()], unresolvedCount: 1 }] };
 }
 
 function formatBaseline(sessions: number, ours: MeasuredRun, naive: MeasuredRun): string {
@@ -242,7 +269,7 @@ function explainOurs(row: Row): string {
   const explained = 2 /* meta row: read + write */ + 1 /* outbox: pending alerts query */ + (alerts > 0 ? 1 : 0) /* silences query */ + packing;
   const extra = tableOps(run) - floor.table;
   return (
-    `Graph: ${run.graph.requests === floor.graph ? "equal to the floor" : `${run.graph.requests - floor.graph} over the floor`} (${Math.ceil(run.summary.sessionsSeen / PAGE_SIZE)} list pages + ${alerts} artifact pages). ` +
+    `Graph: ${run.graph.requests === floor.graph ? "equal to the floor" : `${run.graph.requests - floor.graph} over the floor`} (${Math.ceil(run.summary.sessionsSeen / PAGE_SIZE)} list pages + ${alerts} artifact pages${alerts > 0 ? ` + getByIds per 1,000 owners + 1 bulk request page` : ""}). ` +
     `Table: ${extra === explained ? `the floor + ${explained}` : `${extra} over the floor (expected ${explained})`}: ` +
     `the run-meta row is read and written (2 point operations), the outbox is queried for pending alerts (1 page)${alerts > 0 ? ", active silences are read before alerting (1 page)" : ""}` +
     `${packing > 0 ? `, and ${packing} more transaction(s) than entities ÷ 100: a session's row and its alert row commit together, so a batch can close short of 100` : ""}. ` +
@@ -275,9 +302,9 @@ What one run of restorewatch costs as the tenant grows, against a naive design, 
 - **Command:** \`npm run bench\` (all of it takes about three hours here, most of it Azurite at 100,000 sessions; \`npm run bench -- --sizes 1000,10000 --runs 3 --latency 50 --out /tmp/bench.md\` takes minutes).
 - **Machine:** ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1073741824).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.
 - **Date:** ${started.toISOString()}. Sizes ${sizes.join(", ")}; ${runs} measured runs of each design per case (${largeRuns} from ${LARGE.toLocaleString("en")} sessions up), without added latency and with ${latency} ms added to every Graph and Table Storage request.
-- **Setup:** Azurite (in memory) and the Graph emulator, both local; each run of either design in a Node process of its own, compiled to JavaScript like the deployed function and started like it (managed identity through the emulated \`IDENTITY_ENDPOINT\`), so the peak RSS is the run's own and nothing else's. Each run's V8 heap is sized as Node sizes it on the deployed instance (\`${NODE_ARGS.join(" ")}\`: a quarter of the ${INSTANCE_MEMORY_MB} MB that \`infra/main.bicep\` gives an instance by default), not from this machine's memory, on which V8 would let garbage pile up for longer. Graph page size ${PAGE_SIZE} (Graph documents none for this API), artifact page size ${ARTIFACT_PAGE_SIZE}, state query page size ${STATE_PAGE_SIZE}. Per size, one tenant and one table per design: each design first records a baseline (every session new), then the cases run one after another on that state. Before each run, the case's share of sessions changes (active → completed, one in ten → failed, which raises an alert and fetches its artifacts). The sessions that the cases will change are in flight (active) from the start: ${runs} runs of 0% + 1% + 10%, twice, is ${Math.round(runs * inFlightShare * 100)}% of the tenant (${largeRuns} runs from ${LARGE.toLocaleString("en")} sessions up: ${Math.round(largeRuns * inFlightShare * 100)}%), more than a tenant with a long finished history has; it costs restorewatch nothing, and it flatters the naive design, which fetches artifacts only for finished sessions.
+- **Setup:** Azurite (in memory) and the Graph emulator, both local; each run of either design in a Node process of its own, compiled to JavaScript like the deployed function and started like it (managed identity through the emulated \`IDENTITY_ENDPOINT\`), so the peak RSS is the run's own and nothing else's. Each run's V8 heap is sized as Node sizes it on the deployed instance (\`${NODE_ARGS.join(" ")}\`: a quarter of the ${INSTANCE_MEMORY_MB} MB that \`infra/main.bicep\` gives an instance by default), not from this machine's memory, on which V8 would let garbage pile up for longer. Graph page size ${PAGE_SIZE} (Graph documents none for this API), artifact page size ${ARTIFACT_PAGE_SIZE}, state query page size ${STATE_PAGE_SIZE}. Per size, one tenant and one table per design: each design first records a baseline (every session new), then the cases run one after another on that state. Before each run, the case's share of sessions changes (active → completed, one in ten → failed, which raises an alert, fetches its artifacts and names their owners; the first failure of each run is a bulk restore). The sessions that the cases will change are in flight (active) from the start: ${runs} runs of 0% + 1% + 10%, twice, is ${Math.round(runs * inFlightShare * 100)}% of the tenant (${largeRuns} runs from ${LARGE.toLocaleString("en")} sessions up: ${Math.round(largeRuns * inFlightShare * 100)}%), more than a tenant with a long finished history has; it costs restorewatch nothing, and it flatters the naive design, which fetches artifacts only for finished sessions.
 - **Naive design** (\`perf/naivePoll.ts\`, written for the benchmark only): one table read and one write per listed session, and the artifacts of every terminal session fetched on every run. It is given what does not change its request count: the sessions of a page are handled concurrently, and each session is a partition of its own (which also spares it Azurite's partition scan, below). So its wall times are flattering; its request counts are what it costs.
-- **Floors:** Graph requests = list pages + artifact pages of the sessions that turned alertable. Table operations = state query pages + one transaction per 100 changed entities (session rows and alert rows, one partition). Beside our figure in brackets; where ours is above, the line under the table says why.
+- **Floors:** Graph requests = list pages + artifact pages of the sessions that turned alertable + one \`getByIds\` per 1,000 owners to name (mailbox and OneDrive owners of those failures) + the bulk request pages of the bulk restores alerted (one per run here: the first failure of each run is a bulk restore whose addition request ended with errors). Table operations = state query pages + one transaction per 100 changed entities (session rows and alert rows, one partition). Beside our figure in brackets; where ours is above, the line under the table says why.
 - **Azurite's own cost:** Azurite finds an entity by scanning its partition (LokiJS indexes PartitionKey and RowKey separately), so each write to a partition of 100,000 rows costs it milliseconds, where Table Storage takes the same time at any size. restorewatch keeps a tenant's sessions in one partition, because a transaction (up to 100 rows, at one price) can only span one; so at 100,000 sessions its wall times, and above all the baseline's, are Azurite's more than restorewatch's. The request counts are the same anywhere, and they are what Azure bills and throttles.
 
 ## First run (every session new)

@@ -1,18 +1,16 @@
 import { afterEach, describe, expect, it } from "vitest";
-import type { AlertChannel } from "../../shared/channels/channel";
 import { groupKeyOf } from "../../shared/channels/deliver";
 import { EmailChannel } from "../../shared/channels/emailChannel";
-import { TeamsChannel } from "../../shared/channels/teamsChannel";
 import { runCli } from "../../shared/cli/main";
-import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
+import type { PollSummary } from "../../shared/pipeline/poll";
 import { Outbox } from "../../shared/state/outbox";
 import { newTableCounters } from "../../shared/state/tableClient";
 import { teamsMessageProblems } from "../alerts/adaptiveCardCheck";
-import { ACS_AUDIENCE, AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
-import { TEST_TENANT_ID, TokenIssuer } from "../../local/emulators/tokens";
+import { AcsEmailEmulator } from "../../local/emulators/acsEmailEmulator";
+import { TEST_TENANT_ID } from "../../local/emulators/tokens";
 import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { useAzurite } from "../support/useAzurite";
-import { startHarness, type Harness } from "../support/pipelineHarness";
+import { CUSTOM_SENDER, startDeliveryRig, type DeliveryRigOptions, type Rig } from "../support/deliveryRig";
 import { loadTestTls } from "../../local/emulators/tls";
 
 /**
@@ -24,89 +22,10 @@ const running: { stop(): Promise<void> }[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((part) => part.stop()));
 });
+const startRig = (options: DeliveryRigOptions = {}): Promise<Rig> => startDeliveryRig(azurite, running, options);
 
-const CUSTOM_SENDER = "alerts@contoso.com";
 const MANAGED_SENDER = "DoNotReply@0c1d2e3f.azurecomm.net";
 const MINUTE = 60_000;
-
-interface Rig {
-  readonly h: Harness;
-  readonly acs: AcsEmailEmulator;
-  readonly teams: TeamsReceiver;
-  readonly clock: { now: number };
-  readonly acsCredential: ReturnType<TokenIssuer["credential"]>;
-  readonly env: Record<string, string>;
-  poll(options?: PollOptions): Promise<PollSummary>;
-  /** A failed SharePoint (by default) session with failed sites. */
-  fail(workload?: "exchange" | "sharePoint" | "oneDrive"): string;
-  /** Email sends the ACS emulator accepted (repeats of an operation id not counted) and Teams posts it answered 2xx. */
-  delivered(): { emails: number; teamsPosts: number };
-  deliveries(): Promise<Map<string, Record<string, { state: string; attempts: number; lastError?: string }>>>;
-}
-
-async function startRig(options: { sender?: string; managedDomainLimits?: boolean; env?: Record<string, string> } = {}): Promise<Rig> {
-  // Bearer auth for ACS: the emulator's rate windows follow this clock, and HMAC would check x-ms-date against it.
-  const clock = { now: Date.now() };
-  const tls = loadTestTls();
-  const acsIssuer = new TokenIssuer();
-  const acs = await AcsEmailEmulator.start({ tls, issuer: acsIssuer, retryAfterSeconds: 0, managedDomainLimits: options.managedDomainLimits ?? false, now: () => clock.now });
-  const teams = await TeamsReceiver.start({ tls });
-  running.push(acs, teams);
-  const env = {
-    ACS_ENDPOINT: acs.endpoint,
-    ALERT_EMAIL_FROM: options.sender ?? CUSTOM_SENDER,
-    ALERT_EMAIL_TO: "backup-admins@contoso.com",
-    TEAMS_WEBHOOK_URL: teams.url,
-    TEAMS_WEBHOOK_ALLOWED_HOSTS: "127.0.0.1",
-    ...options.env,
-  };
-  const h = await startHarness(azurite, { env });
-  running.push(h);
-  // Every card any test of this file produced must parse cleanly and fit Teams' limit.
-  running.push({
-    stop: async () => {
-      for (const post of teams.posts) {
-        expect(teamsMessageProblems(post.body)).toEqual([]);
-        expect(post.bytes).toBeLessThan(28 * 1024);
-      }
-    },
-  });
-  const acsCredential = acsIssuer.credential({ audience: ACS_AUDIENCE });
-  const channels = (): AlertChannel[] => {
-    const { email, teams: teamsConfig } = h.config.channels;
-    return [
-      ...(email ? [new EmailChannel(email, { credential: acsCredential, pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000 })] : []),
-      ...(teamsConfig ? [new TeamsChannel(teamsConfig, { timeoutInMs: 2_000 })] : []),
-    ];
-  };
-  let sequence = 0;
-  return {
-    h,
-    acs,
-    teams,
-    clock,
-    acsCredential,
-    env: h.env,
-    poll: (pollOptions) => runPoll(h.deps({ channels: channels(), now: () => new Date(clock.now) }), { log: h.log, ...pollOptions }),
-    fail: (workload = "sharePoint") => {
-      sequence++;
-      const session = h.graph.createSession({
-        workload,
-        status: "failed",
-        artifacts: [
-          { id: `item-${sequence}-a`, status: "failed", name: `Item ${sequence} A`, error: { code: "ArtifactCannotBeRestored", message: `Item ${sequence} A failed.` } },
-          { id: `item-${sequence}-b`, status: "succeeded" },
-        ],
-      });
-      return session.id;
-    },
-    delivered: () => ({ emails: acs.messages.length, teamsPosts: teams.posts.filter((p) => typeof p.answeredWith === "number" && p.answeredWith < 300).length }),
-    deliveries: async () => {
-      const outbox = new Outbox(h.table(), TEST_TENANT_ID, newTableCounters());
-      return new Map((await outbox.listAll()).alerts.map((stored) => [stored.alert.id, stored.deliveries as Record<string, { state: string; attempts: number; lastError?: string }>]));
-    },
-  };
-}
 
 describe("alert delivery end to end: pipeline, outbox, ACS Email and Teams", () => {
   it("sends one email and one card for one failure, and a single digest of each for many failures in one run", async () => {
