@@ -57,7 +57,7 @@ function readNames(body: unknown): [string, DirectoryName][] {
     const id = read.text(item, "id");
     // An object the caller may not read comes back with its id only: no name, as if not found.
     const name = read.text(item, "displayName");
-    const address = read.text(item, "userPrincipalName") ?? read.text(item, "mail");
+    const address = read.text(item, "userPrincipalName") || read.text(item, "mail");
     if (!id || (!name && !address)) continue;
     found.push([id.toLowerCase(), { ...(name && { name: boundText(name, MAX_ARTIFACT_TEXT_CHARS.name) }), ...(address && { address: boundText(address, MAX_ARTIFACT_TEXT_CHARS.address) }) }]);
   }

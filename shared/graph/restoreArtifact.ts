@@ -111,7 +111,7 @@ function unitFields(read: LenientReader, unit: JsonObject | undefined): OwnField
   const path = "restorePoint.protectionUnit";
   const objectId = read.text(unit, "directoryObjectId", path);
   const siteId = read.text(unit, "siteId", path);
-  const name = read.text(unit, "displayName", path) ?? read.text(unit, "siteName", path);
+  const name = read.text(unit, "displayName", path) || read.text(unit, "siteName", path);
   const address = read.text(unit, "email", path);
   const webUrl = httpsUrl(read.text(unit, "siteWebUrl", path));
   return {

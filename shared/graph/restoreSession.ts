@@ -67,12 +67,12 @@ export function parseRestoreSession(item: unknown): ParsedSession {
   };
 }
 
-/** createdBy: the user's name, else the application's, else the user's id. */
+/** createdBy: the user's name, else the application's, else the user's id (an empty one is none). */
 function creatorOf(read: LenientReader, item: JsonObject): string | undefined {
   const createdBy = read.object(item, "createdBy");
   const user = read.object(createdBy, "user", "createdBy");
   const application = read.object(createdBy, "application", "createdBy");
-  return read.text(user, "displayName", "createdBy.user") ?? read.text(application, "displayName", "createdBy.application") ?? read.text(user, "id", "createdBy.user");
+  return read.text(user, "displayName", "createdBy.user") || read.text(application, "displayName", "createdBy.application") || read.text(user, "id", "createdBy.user");
 }
 
 /** restoreSessionArtifactCount: each counter on its own; one Graph left null or out is unknown. */
