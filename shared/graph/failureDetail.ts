@@ -25,11 +25,13 @@ const EXPAND_QUERY: Readonly<Record<ExpandForm, string>> = {
   restorePoint: "?$expand=restorePoint",
   none: "",
 };
-const PLAINER: Readonly<Record<ExpandForm, ExpandForm | undefined>> = { nested: "restorePoint", restorePoint: "none", none: undefined };
+
+const FORMS: readonly ExpandForm[] = ["nested", "restorePoint", "none"];
 
 /**
- * What the service accepted of `$expand`, for one run: the richest form first; after a 400, the next
- * plainer one for the rest of the run (the sessions fetched concurrently share it).
+ * What the service accepted of `$expand`, for one run: the richest form first. When a plainer form
+ * works where the richer ones got a 400, the run uses it from then on (the sessions fetched
+ * concurrently share it). A 400 that no form gets past (a bad session id, say) changes nothing.
  */
 export class ArtifactExpansion {
   private current: ExpandForm = "nested";
@@ -40,14 +42,16 @@ export class ArtifactExpansion {
     return this.current;
   }
 
-  /** Graph answered 400 to `form`: step down from it (once, whoever asks first). False when there is nothing plainer. */
-  refuse(form: ExpandForm): boolean {
-    if (form !== this.current) return true; // another fetch stepped down already
-    const plainer = PLAINER[form];
-    if (plainer === undefined) return false;
-    this.refused.push(form);
-    this.current = plainer;
-    return true;
+  /** The forms to try, in order: the one in use, then each plainer one. */
+  candidates(): readonly ExpandForm[] {
+    return FORMS.slice(FORMS.indexOf(this.current));
+  }
+
+  /** `form` worked after the richer ones it was tried after got a 400: keep to it (never steps back up). */
+  settle(form: ExpandForm): void {
+    const to = FORMS.indexOf(form);
+    for (let rank = FORMS.indexOf(this.current); rank < to; rank++) this.refused.push(FORMS[rank] as ExpandForm);
+    if (to > FORMS.indexOf(this.current)) this.current = form;
   }
 }
 
@@ -74,15 +78,20 @@ export async function listFailedArtifacts(api: GraphApi, session: RestoreSession
   // Granular drive and site artifacts have their own base type, without a restore point to expand.
   const expandable = !granular || session.workload === "exchange";
   const expansion = options.expansion ?? new ArtifactExpansion();
+  const forms = expandable ? expansion.candidates() : (["none"] as const);
+  let refusal: unknown;
   try {
-    for (;;) {
-      const form = expandable ? expansion.form : "none";
+    for (const form of forms) {
       try {
-        return await collectFailures(api, path + EXPAND_QUERY[form], { workload: session.workload, granular }, options);
+        const listed = await collectFailures(api, path + EXPAND_QUERY[form], { workload: session.workload, granular }, options);
+        if (refusal !== undefined) expansion.settle(form);
+        return listed;
       } catch (error) {
-        if (!(form !== "none" && isBadRequest(error) && expansion.refuse(form))) throw error;
+        if (!isBadRequest(error)) throw error;
+        refusal ??= error;
       }
     }
+    throw refusal;
   } catch (error) {
     // The run's deadline is the run's failure, not this session's: nothing is recorded, the next run starts over.
     if (error instanceof GraphRequestError && error.code === "RunDeadline") throw error;

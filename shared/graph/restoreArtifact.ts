@@ -41,7 +41,7 @@ export function parseRestoreArtifact(item: unknown, list: ArtifactListKind): Lis
   if (!isObject(item)) return { status: undefined, artifact: { id: MISSING_ARTIFACT_ID, kind: "unknown", unknownType: "(not an object)" } };
   const read = new LenientReader();
   const odataType = read.text(item, "@odata.type");
-  const known = odataType === undefined || EXPECTED_TYPES[list.workload].includes(odataType.toLowerCase());
+  const known = !odataType || EXPECTED_TYPES[list.workload].includes(odataType.toLowerCase());
   const baseOfGranular = list.granular && list.workload !== "exchange";
   const own = baseOfGranular ? granularItemFields(read, item) : standardFields(read, item, list.workload);
   const id = read.text(item, "id");
@@ -127,10 +127,15 @@ function bounded(value: string, bound: keyof typeof MAX_ARTIFACT_TEXT_CHARS): st
   return boundText(value, MAX_ARTIFACT_TEXT_CHARS[bound]);
 }
 
+/** Characters no URL Graph gives has, and that would break out of a link or a line: spaces, controls, markup, lone surrogates. */
+const NOT_IN_URL = /[\s\u0000-\u001f\u007f<>"\\^`{|}]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 /**
- * A URL an alert may show: https, no spaces, within the length browsers and mail clients keep.
- * Anything else would be a link to nowhere, or to somewhere worse.
+ * A URL an alert may show: https with a host, nothing that could break out of a link or a line,
+ * within the length browsers and mail clients keep. Anything else would be a link to nowhere, or to
+ * somewhere worse.
  */
 export function httpsUrl(value: string | undefined): string | undefined {
-  return value !== undefined && /^https:\/\/[^\s]+$/i.test(value) && value.length <= MAX_ARTIFACT_TEXT_CHARS.url ? value : undefined;
+  if (value === undefined || value.length > MAX_ARTIFACT_TEXT_CHARS.url || !/^https:\/\/[^/?#]/i.test(value) || NOT_IN_URL.test(value)) return undefined;
+  return URL.canParse(value) ? value : undefined;
 }

@@ -79,6 +79,18 @@ describe("failed artifacts, read with their protection units", () => {
     expect(first.available && first.artifacts[0]?.objectId).toBeUndefined();
   });
 
+  it("a 400 that no form gets past (not about $expand) fails that session's detail only, and the run keeps the nested form", async () => {
+    const { graph, api } = await start();
+    const broken = failedMailboxes(graph);
+    graph.injectFault(new RegExp(broken), { status: 400, body: JSON.stringify({ error: { code: "InvalidRestoreSessionId", message: "Restore session ID invalid, null, or empty." } }) }, 3);
+    const expansion = new ArtifactExpansion();
+    const first = await listFailedArtifacts(api, asSession(graph, broken), { expansion });
+    expect(first).toEqual({ available: false, reason: expect.stringContaining("InvalidRestoreSessionId") });
+    expect(expansion).toMatchObject({ form: "nested", refused: [] });
+    const next = await listFailedArtifacts(api, asSession(graph, failedMailboxes(graph)), { expansion });
+    expect(next).toMatchObject({ available: true, artifacts: [{ objectId: ADELE }, { objectId: ALEX }] });
+  });
+
   it("steps down to no $expand when the service refuses both, and an in-place site still shows its URL", async () => {
     const { graph, api } = await start({ artifactExpand: "none" });
     const id = graph.createSession({

@@ -78,9 +78,15 @@ describe("parseRestoreArtifact", () => {
 
   it("keeps only https URLs of a sane length", () => {
     const unit = (siteWebUrl: string) => ({ "@odata.type": "#microsoft.graph.siteProtectionUnit", siteId: SITE_ID, siteWebUrl });
-    for (const url of ["javascript:alert(1)", "http://contoso.sharepoint.com/sites/a", "https://contoso.sharepoint.com/sites/a b", `https://contoso.sharepoint.com/${"a".repeat(2100)}`]) {
+    for (const url of ["javascript:alert(1)", "http://contoso.sharepoint.com/sites/a", "https://contoso.sharepoint.com/sites/a b", `https://contoso.sharepoint.com/${"a".repeat(2100)}`, "https://x\u0000", "https://x/\ud800", "https://<script>", 'https://x/"onmouseover="a', "https:///sites/a"]) {
       expect(parseRestoreArtifact({ id: "u", status: "failed", restorePoint: restorePoint(unit(url)) }, SHAREPOINT).artifact.webUrl).toBeUndefined();
     }
+  });
+
+  it("keeps a URL with non-ASCII text (a site named in another script)", () => {
+    const url = "https://contoso.sharepoint.com/sites/財務-🚀";
+    const unit = { "@odata.type": "#microsoft.graph.siteProtectionUnit", siteId: SITE_ID, siteWebUrl: url };
+    expect(parseRestoreArtifact({ id: "u", status: "failed", restorePoint: restorePoint(unit) }, SHAREPOINT).artifact.webUrl).toBe(url);
   });
 
   it("bounds every text it keeps", () => {

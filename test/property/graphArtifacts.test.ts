@@ -35,7 +35,7 @@ describe("parseRestoreArtifact on arbitrary items", () => {
         }
         expect(status).toBe(typeof item["status"] === "string" ? item["status"] : undefined);
         const type = item["@odata.type"];
-        const known = typeof type !== "string" || (ARTIFACT_TYPES[list.workload] as readonly string[]).some((t) => t.toLowerCase() === type.toLowerCase());
+        const known = typeof type !== "string" || type === "" || (ARTIFACT_TYPES[list.workload] as readonly string[]).some((t) => t.toLowerCase() === type.toLowerCase());
         expect(artifact.kind).toBe(known ? KIND[list.workload] : "unknown");
         expect(artifact.unknownType).toBe(!known && typeof type === "string" && type !== "" ? boundText(type, BOUND.type) : undefined);
         const texts: [string | undefined, number][] = [
@@ -149,19 +149,17 @@ describe("the failed artifacts of a session", () => {
     );
   });
 
-  it("ArtifactExpansion only steps down, once per refused form, whoever asks", () => {
+  it("ArtifactExpansion only steps down, noting each form passed over once, whoever settles", () => {
     const forms: ExpandForm[] = ["nested", "restorePoint", "none"];
     fc.assert(
-      fc.property(fc.array(fc.constantFrom(...forms), { maxLength: 12 }), (asks) => {
+      fc.property(fc.array(fc.constantFrom(...forms), { maxLength: 12 }), (settled) => {
         const expansion = new ArtifactExpansion();
         expect(expansion.form).toBe("nested");
-        for (const form of asks) {
-          const before = expansion.form;
-          const stepped = expansion.refuse(form);
-          const after = expansion.form;
-          if (form !== before) expect([stepped, after]).toEqual([true, before]);
-          else if (before === "none") expect([stepped, after]).toEqual([false, "none"]);
-          else expect([stepped, forms.indexOf(after)]).toEqual([true, forms.indexOf(before) + 1]);
+        for (const form of settled) {
+          const before = forms.indexOf(expansion.form);
+          expect(expansion.candidates()).toEqual(forms.slice(before));
+          expansion.settle(form);
+          expect(forms.indexOf(expansion.form)).toBe(Math.max(before, forms.indexOf(form)));
         }
         expect(expansion.refused).toEqual(forms.slice(0, forms.indexOf(expansion.form)));
       }),
@@ -339,9 +337,14 @@ function time(value: unknown): string | undefined {
   return typeof value === "string" && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? value : undefined;
 }
 
-/** A link an alert may show: https, something after it, no white space, at most 2,048 characters. */
+/**
+ * A link an alert may show: https with a host, at most 2,048 characters, a URL that parses, and no
+ * character that could break out of a link or a line (white space, controls, markup, lone surrogates).
+ */
 function link(value: unknown): string | undefined {
-  return typeof value === "string" && /^https:\/\//i.test(value) && value.length > "https://".length && !/\s/.test(value) && value.length <= BOUND.url ? value : undefined;
+  if (typeof value !== "string" || !/^https:\/\/[^/?#]/i.test(value) || value.length > BOUND.url) return undefined;
+  if ([..."<>\"\\^`{|}"].some((c) => value.includes(c)) || /[\s\p{Cc}]/u.test(value) || !value.isWellFormed()) return undefined;
+  return URL.canParse(value) ? value : undefined;
 }
 
 function errorParts(value: unknown): { errorCode?: string; errorMessage?: string } {
@@ -354,7 +357,7 @@ function errorParts(value: unknown): { errorCode?: string; errorMessage?: string
 /** What an artifact item should read as, from the list it came from. */
 function expectedArtifact(item: Record<string, unknown>, list: ArtifactListKind): ListedArtifact {
   const type = item["@odata.type"];
-  const known = typeof type !== "string" || (ARTIFACT_TYPES[list.workload] as readonly string[]).some((t) => t.toLowerCase() === type.toLowerCase());
+  const known = typeof type !== "string" || type === "" || (ARTIFACT_TYPES[list.workload] as readonly string[]).some((t) => t.toLowerCase() === type.toLowerCase());
   const id = text(item["id"]);
   const destinationType = text(item["destinationType"]);
   const own = list.granular && list.workload !== "exchange" ? granularParts(item) : standardParts(item, list.workload);
