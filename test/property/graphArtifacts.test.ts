@@ -337,13 +337,23 @@ function time(value: unknown): string | undefined {
   return typeof value === "string" && ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)) ? value : undefined;
 }
 
+function hasLoneSurrogate(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const unit = value.charCodeAt(i);
+    const next = value.charCodeAt(i + 1);
+    if (unit >= 0xd800 && unit <= 0xdbff && next >= 0xdc00 && next <= 0xdfff) i++;
+    else if (unit >= 0xd800 && unit <= 0xdfff) return true;
+  }
+  return false;
+}
+
 /**
  * A link an alert may show: https with a host, at most 2,048 characters, a URL that parses, and no
  * character that could break out of a link or a line (white space, controls, markup, lone surrogates).
  */
 function link(value: unknown): string | undefined {
   if (typeof value !== "string" || !/^https:\/\/[^/?#]/i.test(value) || value.length > BOUND.url) return undefined;
-  if ([..."<>\"\\^`{|}"].some((c) => value.includes(c)) || /[\s\p{Cc}]/u.test(value) || !value.isWellFormed()) return undefined;
+  if ([..."<>\"\\^`{|}"].some((c) => value.includes(c)) || /[\s\p{Cc}]/u.test(value) || hasLoneSurrogate(value)) return undefined;
   return URL.canParse(value) ? value : undefined;
 }
 
