@@ -93,7 +93,7 @@ function granularItemFields(read: LenientReader, item: JsonObject): OwnFields {
   const restorePointDateTime = read.time(item, "restorePointDateTime");
   return {
     ...(objectId && { objectId: bounded(objectId, "id") }),
-    ...(siteId && { siteId: bounded(siteId, "name") }),
+    ...(siteId && { siteId: bounded(siteId, "id") }),
     ...(itemPath && { itemPath: bounded(itemPath, "path") }),
     ...(webUrl && { webUrl }),
     ...(restoredToUrl && { restoredToUrl }),
@@ -116,7 +116,7 @@ function unitFields(read: LenientReader, unit: JsonObject | undefined): OwnField
   const webUrl = httpsUrl(read.text(unit, "siteWebUrl", path));
   return {
     ...(objectId && { objectId: bounded(objectId, "id") }),
-    ...(siteId && { siteId: bounded(siteId, "name") }),
+    ...(siteId && { siteId: bounded(siteId, "id") }),
     ...(name && { name: bounded(name, "name") }),
     ...(address && { address: bounded(address, "address") }),
     ...(webUrl && { webUrl }),
