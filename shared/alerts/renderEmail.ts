@@ -1,6 +1,10 @@
-import { inertLinks } from "./inertLinks";
-import type { Alert, FailedArtifact } from "../domain/alert";
-import { ADMIN_CENTER_LINK_TEXT, ADMIN_CENTER_URL, alertHeadline, alertSeverity, artifactLabel, formatUtc, messageHeadline, messageSeverity, messageSubject, moreItemsText, moreSessionsText, sessionFacts, singleLine, truncate, type Severity } from "./summary";
+import type { Alert } from "../domain/alert";
+import { renderItems } from "./emailItems";
+import { byteLength, escapeHtml, escapeHtmlAttribute, MUTED, type Rendered } from "./htmlText";
+import { ADMIN_CENTER_LINK_TEXT, ADMIN_CENTER_URL, alertHeadline, alertSeverity, messageHeadline, messageSeverity, messageSubject, moreSessionsText, sessionFacts, singleLine, truncate, type Severity } from "./summary";
+
+export { EMAIL_MAX_ROWS_PER_SESSION } from "./emailItems";
+export { escapeHtml } from "./htmlText";
 
 export interface RenderedEmail {
   readonly subject: string;
@@ -8,8 +12,6 @@ export interface RenderedEmail {
   readonly plainText: string;
 }
 
-/** Rows of failed items listed per session; the rest are counted in an "and N more" line. */
-export const EMAIL_MAX_ROWS_PER_SESSION = 1000;
 /** Sessions given a section in one digest. */
 export const EMAIL_MAX_SESSIONS = 500;
 /**
@@ -19,13 +21,11 @@ export const EMAIL_MAX_SESSIONS = 500;
 export const EMAIL_HTML_BUDGET_BYTES = 3_000_000;
 export const EMAIL_TEXT_BUDGET_BYTES = 1_500_000;
 
-/** Longest value shown per field, in characters: Graph values are not bounded. */
-const MAX_CHARS = { name: 300, id: 200, code: 120, message: 2000, url: 500, fact: 500 } as const;
+/** Longest fact value shown, in characters: Graph values are not bounded. */
+const MAX_FACT_CHARS = 500;
 
 const SEVERITY_COLOURS: Readonly<Record<Severity, string>> = { attention: "#a4262c", warning: "#8a5a00" };
 const FONT = "font-family:Segoe UI,Helvetica,Arial,sans-serif";
-const MUTED = "color:#605e5c";
-const CELL = "padding:6px 8px;border-bottom:1px solid #edebe9;vertical-align:top;text-align:left";
 
 /**
  * Renders one alert, or a digest with one section per alert. Every value from Graph is escaped.
@@ -75,14 +75,10 @@ export function renderEmail(alerts: readonly Alert[]): RenderedEmail {
 const SECTION_END = "</td></tr></table>";
 /**
  * Bytes every placed section keeps for its items: enough for the frame of the items table, the
- * longest "and N more failed ... not listed here" line, or a sentence saying why there are none.
+ * longest "and N more failed ... not listed here" line (or a sentence saying why there are none),
+ * and the heading and "and N more bulk requests" line of its bulk requests with errors.
  */
 const ITEMS_FLOOR = { html: 1_024, text: 512 } as const;
-
-interface Rendered {
-  readonly html: string;
-  readonly text: string;
-}
 
 function renderTop(alerts: readonly Alert[]): Rendered {
   const headline = messageHeadline(alerts);
@@ -110,7 +106,7 @@ function renderBottom(sessionsNotShown: number): Rendered {
 
 /** The section's headline (digests only) and facts. Leaves the section's table open for the items. */
 function renderSectionHead(alert: Alert, withHeadline: boolean): Rendered {
-  const facts = sessionFacts(alert).map((fact) => ({ label: fact.label, value: truncate(singleLine(fact.value), MAX_CHARS.fact) }));
+  const facts = sessionFacts(alert).map((fact) => ({ label: fact.label, value: truncate(singleLine(fact.value), MAX_FACT_CHARS) }));
   const headline = alertHeadline(alert);
   const colour = SEVERITY_COLOURS[alertSeverity(alert)];
   const html =
@@ -131,103 +127,4 @@ function renderSectionHead(alert: Alert, withHeadline: boolean): Rendered {
   return { html, text };
 }
 
-/** The failed-items table (or why there is none), within this section's share of the size budget. */
-function renderItems(alert: Alert, htmlBudget: number, textBudget: number): Rendered {
-  const { detail, session } = alert;
-  if (!detail.available) return renderUnavailable(truncate(singleLine(detail.reason), MAX_CHARS.message), htmlBudget, textBudget);
-  if (detail.failedArtifacts.length === 0 && detail.omittedCount === 0) {
-    const none = alert.kind === "stuck" ? "No item of this session has failed so far." : "Graph listed no failed items for this session.";
-    return { html: `<p style="margin:0 0 8px 0">${escapeHtml(none)}</p>`, text: `\n${none}\n\n` };
-  }
-
-  const header =
-    `<table cellpadding="0" cellspacing="0" style="width:100%;border-collapse:collapse;font-size:13px"><thead><tr style="background:#f3f2f1">` +
-    ["Failed item", "Error code", "Message", "Restore point", "Destination"].map((title) => `<th style="${CELL}">${title}</th>`).join("") +
-    `</tr></thead><tbody>`;
-  const rowsHtml: string[] = [];
-  const rowsText: string[] = [];
-  // The frame is counted first: the table's header and end, and the longest "and N more" line.
-  const longestMore = moreItemsText(detail.failedArtifacts.length, detail.omittedCount, session.workload) ?? "";
-  let htmlUsed = byteLength(header) + byteLength("</tbody></table>") + byteLength(moreParagraph(longestMore));
-  let textUsed = byteLength(`\nFailed items:\n${longestMore}.\n\n`);
-  for (const artifact of detail.failedArtifacts) {
-    if (rowsHtml.length >= EMAIL_MAX_ROWS_PER_SESSION) break;
-    const row = renderItemRow(artifact);
-    const rowHtmlBytes = byteLength(row.html);
-    const rowTextBytes = byteLength(row.text);
-    if (htmlUsed + rowHtmlBytes > htmlBudget || textUsed + rowTextBytes > textBudget) break;
-    rowsHtml.push(row.html);
-    rowsText.push(row.text);
-    htmlUsed += rowHtmlBytes;
-    textUsed += rowTextBytes;
-  }
-  const more = moreItemsText(detail.failedArtifacts.length - rowsHtml.length, detail.omittedCount, session.workload);
-  const moreHtml = more ? moreParagraph(more) : "";
-  const table = rowsHtml.length > 0 ? `${header}${rowsHtml.join("")}</tbody></table>` : "";
-  return {
-    html: table + moreHtml,
-    text: `\nFailed items:\n${rowsText.join("")}${more ? `${more}.\n` : ""}\n`,
-  };
-}
-
-function moreParagraph(more: string): string {
-  return `<p style="margin:8px 0 0 0;font-weight:600">${escapeHtml(more)}.</p>`;
-}
-
-/** Why the items are missing: the reason as long as the section's share of the budget allows, else none. */
-function renderUnavailable(reason: string, htmlBudget: number, textBudget: number): Rendered {
-  const render = (chars: number): Rendered => {
-    const sentence = chars > 0 ? `The failed items could not be listed: ${truncate(reason, chars)}` : "The failed items could not be listed.";
-    return { html: `<p style="margin:0 0 8px 0;font-style:italic">${escapeHtml(sentence)}</p>`, text: `\n${sentence}\n\n` };
-  };
-  const fits = (rendered: Rendered): boolean => byteLength(rendered.html) <= htmlBudget && byteLength(rendered.text) <= textBudget;
-  let low = 0;
-  let high = Array.from(reason).length;
-  if (fits(render(high))) return render(high);
-  while (low < high - 1) {
-    const middle = Math.floor((low + high) / 2);
-    if (fits(render(middle))) low = middle;
-    else high = middle;
-  }
-  return render(low);
-}
-
-function renderItemRow(artifact: FailedArtifact): Rendered {
-  const name = truncate(singleLine(artifactLabel(artifact)), MAX_CHARS.name);
-  const id = truncate(singleLine(artifact.id), MAX_CHARS.id);
-  const url = artifact.webUrl ? truncate(singleLine(artifact.webUrl), MAX_CHARS.url) : undefined;
-  const code = artifact.errorCode ? truncate(singleLine(artifact.errorCode), MAX_CHARS.code) : "";
-  const message = artifact.errorMessage ? truncate(singleLine(artifact.errorMessage), MAX_CHARS.message) : "";
-  const restorePoint = artifact.restorePointDateTime ? formatUtc(truncate(singleLine(artifact.restorePointDateTime), MAX_CHARS.id)) : "";
-  const destination = artifact.destinationType ? truncate(singleLine(artifact.destinationType), MAX_CHARS.code) : "";
-  const showId = artifact.name !== undefined;
-  // The site URL is shown as text, not as a link: it came from Graph and is not ours to make clickable.
-  const html =
-    `<tr><td style="${CELL};word-break:break-word">${escapeHtml(name)}` +
-    (showId ? `<br><span style="font-size:12px;${MUTED}">${escapeHtml(id)}</span>` : "") +
-    (url ? `<br><span style="font-size:12px;${MUTED}">${escapeHtml(url)}</span>` : "") +
-    `</td><td style="${CELL}">${escapeHtml(code)}</td><td style="${CELL};word-break:break-word">${escapeHtml(message)}</td>` +
-    `<td style="${CELL};white-space:nowrap">${escapeHtml(restorePoint)}</td><td style="${CELL}">${escapeHtml(destination)}</td></tr>`;
-  const error = code && message ? `${code}: ${message}` : code || message;
-  const where = [restorePoint && `restore point ${restorePoint}`, destination && `destination ${destination}`].filter(Boolean).join(", ");
-  const text = `- ${name}${showId ? ` (${id})` : ""}${url ? ` ${url}` : ""}\n${error ? `    ${error}\n` : ""}${where ? `    ${where}\n` : ""}`;
-  return { html, text };
-}
-
-const HTML_ESCAPES: Readonly<Record<string, string>> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
-
-/** Escapes text for HTML element content and quoted attribute values. */
-/** Text for an HTML text node: escaped, and its links made inert (inertLinks). */
-export function escapeHtml(value: string): string {
-  return escapeHtmlAttribute(inertLinks(value));
-}
-
-/** A value for an HTML attribute restorewatch itself sets (its own link): escaped only. */
-function escapeHtmlAttribute(value: string): string {
-  return value.replace(/[&<>"']/g, (char) => HTML_ESCAPES[char] ?? char);
-}
-
-function byteLength(value: string): number {
-  return Buffer.byteLength(value, "utf8");
-}
 

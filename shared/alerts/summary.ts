@@ -1,4 +1,4 @@
-import type { Alert, FailedArtifact } from "../domain/alert";
+import type { Alert } from "../domain/alert";
 import { WORKLOADS, type RestoreSession, type RestoreSessionStatus } from "../domain/restoreSession";
 
 /**
@@ -41,6 +41,11 @@ export function formatCount(count: number): string {
   return count.toLocaleString("en-US");
 }
 
+/** A counter of Graph's as shown: `1,200`, or `unknown` when Graph left it out. */
+export function formatCounter(count: number | undefined): string {
+  return count === undefined ? "unknown" : formatCount(count);
+}
+
 /** UTC ISO time → `2026-07-14 11:02 UTC`; an unparsable value is returned as it came. */
 export function formatUtc(iso: string): string {
   const time = Date.parse(iso);
@@ -63,12 +68,42 @@ export function knownFailedCount(alert: Alert): number | undefined {
   return alert.detail.available ? alert.detail.failedArtifacts.length + alert.detail.omittedCount : undefined;
 }
 
-/** `3 of 5 sites` from Graph's counters, else `3 sites` from the listed failures, else undefined. */
+/** Bulk addition requests of the session that ended with errors (0 for other restores). */
+export function bulkIssueCount(alert: Alert): number {
+  return alert.detail.available ? (alert.detail.bulkIssues?.length ?? 0) : 0;
+}
+
+/** `1 request`, `3 bulk requests`. */
+function requests(count: number, adjective = ""): string {
+  return `${formatCount(count)} ${adjective}request${count === 1 ? "" : "s"}`;
+}
+
+/**
+ * A session that completed, yet whose bulk requests named mailboxes, sites or drives that could not
+ * be resolved: every artifact it had was restored, the ones that never became artifacts were not.
+ */
+export function completedWithUnresolvedItems(alert: Alert): boolean {
+  return alert.status === "completed" && alert.kind !== "stuck" && bulkIssueCount(alert) > 0;
+}
+
+/**
+ * `3 of 5 sites` from Graph's counters, `3 sites` when the total is unknown, else from the listed
+ * failures (a counter Graph left out is unknown), else undefined.
+ */
 export function failedOfTotal(alert: Alert): string | undefined {
   const { session } = alert;
-  if (session.artifactCount) return `${formatCount(session.artifactCount.failed)} of ${countOf(session.artifactCount.total, session.workload)}`;
+  const counts = session.artifactCount;
+  if (counts?.failed !== undefined) return counts.total === undefined ? countOf(counts.failed, session.workload) : `${formatCount(counts.failed)} of ${countOf(counts.total, session.workload)}`;
   const known = knownFailedCount(alert);
   return known === undefined ? undefined : countOf(known, session.workload);
+}
+
+/** `3 of 4 mailboxes in progress`, `3 mailboxes in progress` (total unknown), or `still active`. */
+function progressOf(session: RestoreSession): string {
+  const counts = session.artifactCount;
+  if (counts?.total !== undefined) return `${formatCounter(counts.inProgress)} of ${countOf(counts.total, session.workload)} in progress`;
+  if (counts?.inProgress !== undefined) return `${countOf(counts.inProgress, session.workload)} in progress`;
+  return `still ${statusLabel(session.status)}`;
 }
 
 function elapsedSince(iso: string | undefined, until: string): number | undefined {
@@ -89,20 +124,18 @@ function reminderAge(alert: Alert): string | undefined {
   return elapsed === undefined ? undefined : formatDuration(elapsed);
 }
 
-/** Headline of one alert, without the subject prefix: `SharePoint restore failed: 3 of 5 sites`. */
+/**
+ * Headline of one alert, without the subject prefix: `SharePoint restore failed: 3 of 5 sites`,
+ * `Exchange bulk restore completed with unresolved items: 1 request with errors`.
+ */
 export function alertHeadline(alert: Alert): string {
   const { session } = alert;
   const workload = WORKLOADS[session.workload].label;
-  const counts = failedOfTotal(alert);
   if (alert.kind === "stuck") {
     const duration = stuckFor(alert);
-    const progress = session.artifactCount
-      ? `${formatCount(session.artifactCount.inProgress)} of ${countOf(session.artifactCount.total, session.workload)} in progress`
-      : `still ${statusLabel(session.status)}`;
-    return `${workload} restore stuck${duration ? ` for ${duration}` : ""}: ${progress}`;
+    return `${workload} restore stuck${duration ? ` for ${duration}` : ""}: ${progressOf(session)}`;
   }
-  const outcome = `${workload} restore ${statusLabel(alert.status)}`;
-  const failures = counts === undefined ? "" : alert.status === "failed" ? `: ${counts}` : `: ${counts} failed`;
+  const { outcome, failures } = outcomeOf(alert, workload);
   if (alert.kind === "reminder") {
     const age = reminderAge(alert);
     return `Reminder: ${outcome}${age ? ` ${age} ago` : ""}${failures}`;
@@ -110,17 +143,30 @@ export function alertHeadline(alert: Alert): string {
   return `${outcome}${failures}`;
 }
 
+/** `Exchange restore failed` and `: 3 of 5 mailboxes`, with the bulk requests that ended with errors. */
+function outcomeOf(alert: Alert, workload: string): { outcome: string; failures: string } {
+  const bulk = bulkIssueCount(alert);
+  if (completedWithUnresolvedItems(alert)) return { outcome: `${workload} bulk restore completed with unresolved items`, failures: `: ${requests(bulk)} with errors` };
+  const counts = failedOfTotal(alert);
+  const parts = [counts === undefined ? "" : alert.status === "failed" ? counts : `${counts} failed`, bulk > 0 ? `${requests(bulk, "bulk ")} with errors` : ""].filter(Boolean);
+  return { outcome: `${workload} restore ${statusLabel(alert.status)}`, failures: parts.length > 0 ? `: ${parts.join(", ")}` : "" };
+}
+
 /** Why this alert was raised, Alertmanager's notification_reason in words. */
 export function alertReason(alert: Alert): string {
+  const bulk = bulkIssueCount(alert);
+  const ended = completedWithUnresolvedItems(alert)
+    ? `the session ended completed, but ${requests(bulk, "bulk ")} ended with errors: what ${bulk === 1 ? "it" : "they"} named could not be restored`
+    : `the session ended ${statusLabel(alert.status)}`;
   switch (alert.kind) {
     case "status":
-      return `the session ended ${statusLabel(alert.status)}`;
+      return ended;
     case "stuck": {
       const duration = stuckFor(alert);
       return `the session has been ${statusLabel(alert.session.status)}${duration ? ` for ${duration}` : " too long"}`;
     }
     case "reminder":
-      return `reminder: the session ended ${statusLabel(alert.status)} and is still unacknowledged`;
+      return `reminder: ${ended}${completedWithUnresolvedItems(alert) ? "; it is" : " and is"} still unacknowledged`;
   }
 }
 
@@ -132,12 +178,14 @@ export function digestSeverity(alerts: readonly Alert[]): Severity {
   return alerts.some((alert) => alertSeverity(alert) === "attention") ? "attention" : "warning";
 }
 
+const UNRESOLVED = "completed with unresolved items";
+
 /** `180 failed, 20 completed with errors, 3 stuck, 2 reminders`. */
 export function digestBreakdown(alerts: readonly Alert[]): string {
   const counts = new Map<string, number>();
   const bump = (key: string): void => void counts.set(key, (counts.get(key) ?? 0) + 1);
-  for (const alert of alerts) bump(alert.kind === "status" ? statusLabel(alert.status) : alert.kind);
-  const order = ["failed", "completed with errors", "stuck", "reminder"];
+  for (const alert of alerts) bump(alert.kind !== "status" ? alert.kind : completedWithUnresolvedItems(alert) ? UNRESOLVED : statusLabel(alert.status));
+  const order = ["failed", "completed with errors", UNRESOLVED, "stuck", "reminder"];
   const keys = [...counts.keys()].sort((a, b) => rank(a) - rank(b));
   function rank(key: string): number {
     const index = order.indexOf(key);
@@ -177,7 +225,7 @@ export interface Fact {
 export function sessionFacts(alert: Alert): Fact[] {
   const { session } = alert;
   const facts: Fact[] = [
-    { label: "Workload", value: WORKLOADS[session.workload].label },
+    { label: "Workload", value: workloadFact(session) },
     { label: "Status", value: statusLabel(session.status) },
     { label: "Session id", value: session.id },
     { label: "Created by", value: session.createdBy ?? "unknown" },
@@ -187,20 +235,24 @@ export function sessionFacts(alert: Alert): Fact[] {
   ];
   if (session.restoreJobType) facts.push({ label: "Restore job type", value: session.restoreJobType });
   if (session.error) facts.push({ label: "Session error", value: [session.error.code, session.error.message].filter(Boolean).join(": ") });
+  const bulk = bulkIssueCount(alert);
+  if (bulk > 0) facts.push({ label: "Bulk requests with errors", value: formatCount(bulk) });
   facts.push({ label: "Alert reason", value: alertReason(alert) });
   return facts;
 }
 
-function artifactsFailedFact(alert: Alert): string {
-  const counts = alert.session.artifactCount;
-  if (counts) return `${formatCount(counts.failed)} of ${formatCount(counts.total)}`;
-  const known = knownFailedCount(alert);
-  return known === undefined ? "unknown" : `${formatCount(known)} (total unknown)`;
+/** `SharePoint`, or for a session type Graph added later `unknown session type (#microsoft.graph.x)`. */
+function workloadFact(session: RestoreSession): string {
+  if (session.workload !== "unknown") return WORKLOADS[session.workload].label;
+  return `unknown session type${session.odataType ? ` (${session.odataType})` : ""}`;
 }
 
-/** What a failed item is called in a table: its name, else its id. */
-export function artifactLabel(artifact: FailedArtifact): string {
-  return artifact.name ?? artifact.id;
+/** `3 of 5`; a counter Graph left out is `unknown` (with the listed failures when failed is). */
+function artifactsFailedFact(alert: Alert): string {
+  const counts = alert.session.artifactCount;
+  const known = knownFailedCount(alert);
+  if (counts) return `${formatCounter(counts.failed)} of ${formatCounter(counts.total)}${counts.failed === undefined && known !== undefined ? ` (${formatCount(known)} listed)` : ""}`;
+  return known === undefined ? "unknown" : `${formatCount(known)} (total unknown)`;
 }
 
 /**

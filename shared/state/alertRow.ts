@@ -1,8 +1,8 @@
-import { alertId, type Alert, type AlertKind, type FailedArtifact, type FailureDetail } from "../domain/alert";
+import { alertId, type Alert, type AlertKind, type ArtifactKind, type BulkRequestIssue, type FailedArtifact, type FailureDetail } from "../domain/alert";
 import type { ChannelDelivery, DeliveryState } from "../domain/delivery";
 import { FieldError, isObject, optionalCount, optionalObject, optionalString, optionalTime, type JsonObject } from "../graph/jsonFields";
-import { MAX_SESSION_TEXT_CHARS } from "../domain/textBounds";
-import { RESTORE_SESSION_STATUSES, WORKLOADS, type RestoreSession, type RestoreSessionStatus, type Workload } from "../domain/restoreSession";
+import { DETAIL_CHUNK_CHARS, MAX_ARTIFACT_TEXT_CHARS, MAX_BULK_ISSUES, MAX_SESSION_TEXT_CHARS } from "../domain/textBounds";
+import { RESTORE_SESSION_STATUSES, WORKLOADS, type ArtifactCount, type RestoreSession, type RestoreSessionStatus, type Workload } from "../domain/restoreSession";
 
 /**
  * Reads an alert row back with the same discipline as data from Graph. The state table is not a
@@ -14,6 +14,7 @@ import { RESTORE_SESSION_STATUSES, WORKLOADS, type RestoreSession, type RestoreS
 export type AlertRowRead<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rowKey: string; readonly etag: string; readonly reason: string };
 
 const ALERT_KINDS: readonly AlertKind[] = ["status", "stuck", "reminder"];
+const ARTIFACT_KINDS = Object.keys({ mailbox: true, drive: true, site: true, unknown: true } satisfies Record<ArtifactKind, true>) as ArtifactKind[];
 const DELIVERY_STATES: readonly DeliveryState[] = ["pending", "retrying", "delivered", "deadLettered", "silenced"];
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -21,14 +22,43 @@ const CHANNEL_NAME = /^[a-z][a-zA-Z0-9-]{0,39}$/;
 /** Bounds of what restorewatch writes (the renderers show less); anything longer was not written by it. */
 const MAX = {
   ...MAX_SESSION_TEXT_CHARS,
-  id: 200,
-  url: 2048,
-  artifactMessage: 2001,
+  id: MAX_ARTIFACT_TEXT_CHARS.id,
+  odataType: MAX_ARTIFACT_TEXT_CHARS.type,
   silencedBy: 1500,
   deliveryError: 1000,
   messageId: 1000,
   reason: MAX_SESSION_TEXT_CHARS.message,
 } as const;
+
+/**
+ * The bulkIssues property of an alert row: JSON within one string property (Table Storage takes at
+ * most 32K UTF-16 characters per string); entities.ts cuts the issues' text to stay within it.
+ */
+export const MAX_BULK_ISSUES_JSON_CHARS = DETAIL_CHUNK_CHARS;
+
+/** Each text field of a stored failed artifact and its bound: ingestion cuts to these, anything longer is refused. */
+const ARTIFACT_TEXT_BOUNDS: readonly (readonly [key: string, max: number])[] = [
+  ["name", MAX_ARTIFACT_TEXT_CHARS.name],
+  ["address", MAX_ARTIFACT_TEXT_CHARS.address],
+  ["objectId", MAX_ARTIFACT_TEXT_CHARS.id],
+  ["siteId", MAX_ARTIFACT_TEXT_CHARS.id],
+  ["itemPath", MAX_ARTIFACT_TEXT_CHARS.path],
+  ["restoredTo", MAX_ARTIFACT_TEXT_CHARS.name],
+  ["unknownType", MAX_ARTIFACT_TEXT_CHARS.type],
+  ["errorCode", MAX_ARTIFACT_TEXT_CHARS.code],
+  ["errorMessage", MAX_ARTIFACT_TEXT_CHARS.message],
+  ["destinationType", MAX_ARTIFACT_TEXT_CHARS.code],
+];
+/** Links of a stored failed artifact: https only (the renderers show them as inert text, never as links). */
+const ARTIFACT_URLS: readonly string[] = ["webUrl", "restoredToUrl"];
+
+/** Each text field of a stored bulk request and its bound. */
+const BULK_ISSUE_TEXT_BOUNDS: readonly (readonly [key: string, max: number])[] = [
+  ["displayName", MAX_ARTIFACT_TEXT_CHARS.name],
+  ["status", MAX_ARTIFACT_TEXT_CHARS.code],
+  ["errorCode", MAX_ARTIFACT_TEXT_CHARS.code],
+  ["errorMessage", MAX_ARTIFACT_TEXT_CHARS.message],
+];
 
 function bounded(value: string | undefined, max: number, field: string): string | undefined {
   if (value !== undefined && value.length > max) throw new FieldError(field, `is longer than ${max} characters`);
@@ -60,7 +90,6 @@ function readSession(raw: unknown): RestoreSession {
   const id = required(optionalString(raw, "id", "session"), "session.id");
   if (!SESSION_ID.test(id)) throw new FieldError("session.id", "is not a restore session id");
   const counts = optionalObject(raw, "artifactCount", "session");
-  const count = (key: string): number => required(counts && optionalCount(counts, key, "session.artifactCount"), `session.artifactCount.${key}`);
   const error = optionalObject(raw, "error", "session");
   const code = error && bounded(optionalString(error, "code", "session.error"), MAX.code, "session.error.code");
   const message = error && bounded(optionalString(error, "message", "session.error"), MAX.message, "session.error.message");
@@ -77,43 +106,87 @@ function readSession(raw: unknown): RestoreSession {
     workload: member<Workload>(optionalString(raw, "workload", "session"), Object.keys(WORKLOADS) as Workload[], "session.workload"),
     status: member<RestoreSessionStatus>(optionalString(raw, "status", "session"), RESTORE_SESSION_STATUSES, "session.status"),
     ...text("restoreJobType", MAX.code),
+    ...text("odataType", MAX.odataType),
     ...text("createdBy", MAX.name),
     ...time("createdDateTime"),
     ...time("completedDateTime"),
     ...time("lastModifiedDateTime"),
-    ...(counts && { artifactCount: { total: count("total"), completed: count("completed"), inProgress: count("inProgress"), failed: count("failed") } }),
+    ...(counts && { artifactCount: readArtifactCount(counts) }),
     ...((code !== undefined || message !== undefined) && { error: { ...(code !== undefined && { code }), ...(message !== undefined && { message }) } }),
   };
+}
+
+/** Graph's counters as stored: each may be missing (unknown), none may be anything but a count. */
+function readArtifactCount(counts: JsonObject): ArtifactCount {
+  const read: Record<string, number> = {};
+  for (const key of ["total", "completed", "inProgress", "failed"] as const) {
+    const value = optionalCount(counts, key, "session.artifactCount");
+    if (value !== undefined) read[key] = value;
+  }
+  return read;
+}
+
+/** The text fields named in bounds, each a string within its bound when present. */
+function readTexts(raw: JsonObject, at: string, bounds: readonly (readonly [string, number])[]): Record<string, string> {
+  const read: Record<string, string> = {};
+  for (const [key, max] of bounds) {
+    const value = bounded(optionalString(raw, key, at), max, `${at}.${key}`);
+    if (value !== undefined) read[key] = value;
+  }
+  return read;
 }
 
 function readArtifact(raw: unknown, index: number): FailedArtifact {
   const at = `detail[${index}]`;
   if (!isObject(raw)) throw new FieldError(at, "is not an object");
-  const text = (key: string, max: number): Record<string, string> => {
-    const value = bounded(optionalString(raw, key, at), max, `${at}.${key}`);
-    return value === undefined ? {} : { [key]: value };
-  };
-  const webUrl = bounded(optionalString(raw, "webUrl", at), MAX.url, `${at}.webUrl`);
-  if (webUrl !== undefined && !/^https:\/\//i.test(webUrl)) throw new FieldError(`${at}.webUrl`, "is not an https URL");
+  const urls: Record<string, string> = {};
+  for (const key of ARTIFACT_URLS) {
+    const url = bounded(optionalString(raw, key, at), MAX_ARTIFACT_TEXT_CHARS.url, `${at}.${key}`);
+    if (url !== undefined && !/^https:\/\//i.test(url)) throw new FieldError(`${at}.${key}`, "is not an https URL");
+    if (url !== undefined) urls[key] = url;
+  }
+  const kind = optionalString(raw, "kind", at);
   const restorePointDateTime = optionalTime(raw, "restorePointDateTime", at);
   return {
     id: required(bounded(optionalString(raw, "id", at), MAX.id, `${at}.id`), `${at}.id`),
-    ...text("name", MAX.name),
-    ...(webUrl !== undefined && { webUrl }),
-    ...text("errorCode", MAX.code),
-    ...text("errorMessage", MAX.artifactMessage),
+    ...(kind !== undefined && { kind: member<ArtifactKind>(kind, ARTIFACT_KINDS, `${at}.kind`) }),
+    ...readTexts(raw, at, ARTIFACT_TEXT_BOUNDS),
+    ...urls,
     ...(restorePointDateTime !== undefined && { restorePointDateTime }),
-    ...text("destinationType", MAX.code),
   };
+}
+
+/** The bulk requests with errors of a row (its bulkIssues property), absent when the row has none. */
+function readBulkIssues(entity: JsonObject): BulkRequestIssue[] | undefined {
+  const text = bounded(optionalString(entity, "bulkIssues"), MAX_BULK_ISSUES_JSON_CHARS, "bulkIssues");
+  if (text === undefined) return undefined;
+  const issues = parseJson(text, "bulkIssues");
+  if (!Array.isArray(issues)) throw new FieldError("bulkIssues", "is not a list");
+  if (issues.length > MAX_BULK_ISSUES) throw new FieldError("bulkIssues", `lists more than ${MAX_BULK_ISSUES} requests`);
+  return issues.map((raw: unknown, index) => {
+    const at = `bulkIssues[${index}]`;
+    if (!isObject(raw)) throw new FieldError(at, "is not an object");
+    const requestedCount = optionalCount(raw, "requestedCount", at);
+    return {
+      id: required(bounded(optionalString(raw, "id", at), MAX.id, `${at}.id`), `${at}.id`),
+      ...readTexts(raw, at, BULK_ISSUE_TEXT_BOUNDS),
+      ...(requestedCount !== undefined && { requestedCount }),
+    };
+  });
 }
 
 function readDetail(entity: JsonObject, chunks: string): FailureDetail {
   const available = entity["detailAvailable"];
-  if (available === false) return { available: false, reason: required(bounded(optionalString(entity, "detailReason"), MAX.reason, "detailReason"), "detailReason") };
+  if (available === false) {
+    // restorewatch keeps bulk requests only with the failed artifacts they go with.
+    if (entity["bulkIssues"] != null) throw new FieldError("bulkIssues", "is set on an alert without failure detail");
+    return { available: false, reason: required(bounded(optionalString(entity, "detailReason"), MAX.reason, "detailReason"), "detailReason") };
+  }
   if (available !== true) throw new FieldError("detailAvailable", "is not a boolean");
   const artifacts = chunks === "" ? [] : parseJson(chunks, "detail");
   if (!Array.isArray(artifacts)) throw new FieldError("detail", "is not a list");
-  return { available: true, failedArtifacts: artifacts.map(readArtifact), omittedCount: optionalCount(entity, "omittedCount") ?? 0 };
+  const bulkIssues = readBulkIssues(entity);
+  return { available: true, failedArtifacts: artifacts.map(readArtifact), omittedCount: optionalCount(entity, "omittedCount") ?? 0, ...(bulkIssues !== undefined && { bulkIssues }) };
 }
 
 export function readDeliveries(text: string | undefined): Record<string, ChannelDelivery> {

@@ -1,8 +1,8 @@
-import { DETAIL_CHUNK_CHARS } from "../domain/textBounds";
+import { boundText, DETAIL_CHUNK_CHARS, MAX_ARTIFACT_TEXT_CHARS, MAX_BULK_ISSUES } from "../domain/textBounds";
 import type { TableEntity } from "@azure/data-tables";
-import type { Alert } from "../domain/alert";
+import type { Alert, BulkRequestIssue } from "../domain/alert";
 import { FieldError } from "../graph/jsonFields";
-import { readAlert, readDeliveries, type AlertRowRead } from "./alertRow";
+import { MAX_BULK_ISSUES_JSON_CHARS, readAlert, readDeliveries, type AlertRowRead } from "./alertRow";
 import type { ChannelDelivery } from "../domain/delivery";
 import type { SessionRecord } from "../domain/sessionRecord";
 
@@ -43,7 +43,8 @@ export function entityToSession(entity: Record<string, unknown>): SessionRecord 
 /**
  * Alert row: kind, status, sessionId, runId, recordedAt, `pending` (true while any channel still has
  * to deliver it: the outbox query), silencedBy, session (JSON), deliveries (JSON, per channel),
- * detailAvailable/detailReason/omittedCount and the failed artifacts as JSON in detail0..detailN.
+ * detailAvailable/detailReason/omittedCount, the failed artifacts as JSON in detail0..detailN, and
+ * the bulk requests with errors as JSON in bulkIssues (see storableBulkIssues).
  */
 export function alertToEntity(alert: Alert, deliveries: Readonly<Record<string, ChannelDelivery>>): TableEntity<Record<string, unknown>> {
   const base = {
@@ -62,7 +63,47 @@ export function alertToEntity(alert: Alert, deliveries: Readonly<Record<string, 
   };
   if (!alert.detail.available) return { ...base, detailReason: alert.detail.reason };
   const chunks = chunkJson(JSON.stringify(alert.detail.failedArtifacts));
-  return { ...base, omittedCount: alert.detail.omittedCount, ...chunks };
+  const { bulkIssues } = alert.detail;
+  return { ...base, omittedCount: alert.detail.omittedCount, ...chunks, ...(bulkIssues !== undefined && { bulkIssues: JSON.stringify(storableBulkIssues(bulkIssues)) }) };
+}
+
+/** Successively tighter bounds for a bulk request's texts, tried until the list fits one string property. */
+const BULK_TEXT_CUTS = [Infinity, 1000, 500, 250, 120, 60] as const;
+const TIGHTEST_BULK_TEXT_CUT = 30;
+
+/**
+ * The bulk requests as an alert row keeps them: at most MAX_BULK_ISSUES, each text within
+ * MAX_ARTIFACT_TEXT_CHARS (ingestion cuts to these already), and the JSON within one string property.
+ * Only pathological text (thousands of characters that JSON escapes to six each) is cut further, and
+ * as a last resort the last requests are left out: the row must be written and read back.
+ */
+export function storableBulkIssues(issues: readonly BulkRequestIssue[]): BulkRequestIssue[] {
+  const kept = issues.slice(0, MAX_BULK_ISSUES);
+  for (const cut of BULK_TEXT_CUTS) {
+    const bounded = kept.map((issue) => boundBulkIssue(issue, cut));
+    if (fitsOneProperty(bounded)) return bounded;
+  }
+  const tightest = kept.map((issue) => boundBulkIssue(issue, TIGHTEST_BULK_TEXT_CUT));
+  while (!fitsOneProperty(tightest)) tightest.pop();
+  return tightest;
+}
+
+function fitsOneProperty(issues: readonly BulkRequestIssue[]): boolean {
+  return JSON.stringify(issues).length <= MAX_BULK_ISSUES_JSON_CHARS;
+}
+
+function boundBulkIssue(issue: BulkRequestIssue, cut: number): BulkRequestIssue {
+  const text = (value: string | undefined, max: number): string | undefined => (value === undefined ? undefined : boundText(value, Math.min(max, cut)));
+  const fields = {
+    id: boundText(issue.id, MAX_ARTIFACT_TEXT_CHARS.id),
+    displayName: text(issue.displayName, MAX_ARTIFACT_TEXT_CHARS.name),
+    status: text(issue.status, MAX_ARTIFACT_TEXT_CHARS.code),
+    errorCode: text(issue.errorCode, MAX_ARTIFACT_TEXT_CHARS.code),
+    errorMessage: text(issue.errorMessage, MAX_ARTIFACT_TEXT_CHARS.message),
+    // A count that is none (negative, fractional) would fail re-validation: it is left out instead.
+    requestedCount: issue.requestedCount !== undefined && Number.isInteger(issue.requestedCount) && issue.requestedCount >= 0 ? issue.requestedCount : undefined,
+  };
+  return dropUndefined(fields) as BulkRequestIssue;
 }
 
 export interface StoredAlert {

@@ -4,6 +4,7 @@ import { inertLinks } from "../../shared/alerts/inertLinks";
 import { describe, expect, it } from "vitest";
 import { EMAIL_HTML_BUDGET_BYTES, EMAIL_MAX_ROWS_PER_SESSION, EMAIL_TEXT_BUDGET_BYTES, escapeHtml, renderEmail } from "../../shared/alerts/renderEmail";
 import { ADMIN_CENTER_URL, singleLine } from "../../shared/alerts/summary";
+import { sortedArtifacts } from "../../shared/alerts/artifactLines";
 import { failedArtifact, HOSTILE_STRINGS, makeAlert, makeDigest } from "./alertFixtures";
 
 /** Elements an alert email may contain: no script, image, style sheet, form or frame. */
@@ -47,7 +48,7 @@ describe("renderEmail", () => {
       "Alert reason": "the session ended failed",
     });
     expect(itemRows(document)[0]).toEqual([
-      "Site 1artifact-1https[:]//contoso.sharepoint.com/sites/site1",
+      "Site 1https[:]//contoso.sharepoint.com/sites/site1artifact id artifact-1",
       "ArtifactCannotBeRestored",
       "The artifact is in an unexpected state such as preservation lock.",
       "2026-07-13 02:00 UTC",
@@ -59,7 +60,9 @@ describe("renderEmail", () => {
 
     expect(email.plainText).toContain("SharePoint restore failed: 3 of 5 sites\n");
     expect(email.plainText).toContain("Created by: Megan Bowen\n");
-    expect(email.plainText).toContain("- Site 1 (artifact-1) https://contoso.sharepoint.com/sites/site1\n    ArtifactCannotBeRestored: The artifact is in an unexpected state");
+    expect(email.plainText).toContain(
+      "- Site 1\n    https://contoso.sharepoint.com/sites/site1\n    artifact id artifact-1\n    error: ArtifactCannotBeRestored: The artifact is in an unexpected state",
+    );
     expect(email.plainText).toContain(`Open the Microsoft 365 admin center: ${ADMIN_CENTER_URL}`);
   });
 
@@ -79,7 +82,7 @@ describe("renderEmail", () => {
       const shown = inertLinks(literal);
       const [row] = itemRows(document);
       expect(row?.slice(1)).toEqual([shown, shown, "2026-07-13 02:00 UTC", shown]);
-      expect(document.body.textContent).toContain(`${shown}${shown}${shown}`); // name, id, url in the first cell
+      expect(row?.[0]).toBe(`${shown}${shown}artifact id ${shown}`); // name, url and id in the first cell
       expect(document.body.textContent).not.toMatch(/https?:\/\/|\bwww\./);
       expect(email.plainText).toContain(`Created by: ${literal}\n`);
       expect(email.plainText).not.toMatch(/\r|\t/);
@@ -146,7 +149,10 @@ describe("renderEmail", () => {
         expect(links(document)).toEqual([ADMIN_CENTER_URL]);
         expect(itemRows(document)).toHaveLength(items.length);
         const rows = itemRows(document);
-        items.forEach((item, index) => expect(rows[index]?.slice(1, 3)).toEqual([singleLine(item.code), singleLine(item.message)]));
+        // Listed by name: each row still has its own error code and message beside it.
+        sortedArtifacts(alert.detail.available ? alert.detail.failedArtifacts : []).forEach((artifact, index) =>
+          expect(rows[index]?.slice(1, 3)).toEqual([singleLine(artifact.errorCode ?? ""), singleLine(artifact.errorMessage ?? "")].map(inertLinks)),
+        );
         expect(email.plainText).toContain(`Created by: ${singleLine(createdBy)}\n`);
       }),
       { numRuns: 100 },

@@ -1,6 +1,8 @@
+// @vitest-environment jsdom
 import { describe, expect, it } from "vitest";
 import { alertHeadline, digestBreakdown, failedOfTotal, formatDuration, formatUtc, messageSeverity, messageSubject, moreItemsText, singleLine, truncate } from "../../shared/alerts/summary";
 import { failedArtifact, makeAlert, makeDigest } from "./alertFixtures";
+import { renderBoth } from "./renderedItems";
 
 describe("summary", () => {
   it("formats Graph times in UTC to the minute, seven fractional digits included", () => {
@@ -60,5 +62,48 @@ describe("summary", () => {
     expect(truncate("🚀🚀🚀", 2)).toBe("🚀…");
     expect(truncate("abc", 3)).toBe("abc");
     expect(singleLine(" a\r\n\tb  c\u2028d ")).toBe("a b c d");
+  });
+});
+
+describe("counters Graph left out and session types it added later", () => {
+  /** Everything a reader sees of an alert: subject, HTML text, plain text and every card text. */
+  function everything(view: ReturnType<typeof renderBoth>): string {
+    return [view.email.subject, view.document.body.textContent ?? "", view.email.plainText, ...view.cardTexts].join("\n");
+  }
+
+  it("shows `unknown` where a counter is missing, never undefined or NaN; the headline falls back to the listed failures", () => {
+    const failedUnknown = makeAlert({ session: { artifactCount: { total: 5, completed: 2, inProgress: 0 } } });
+    const view = renderBoth([failedUnknown]);
+    expect(view.email.subject).toBe("[restorewatch] SharePoint restore failed: 3 sites");
+    expect(view.emailFacts["Artifacts failed"]).toBe("unknown of 5 (3 listed)");
+    expect(view.cardFacts["Artifacts failed"]).toBe("unknown of 5 (3 listed)");
+    expect(everything(view)).not.toMatch(/undefined|NaN/);
+
+    const none = renderBoth([makeAlert({ session: { artifactCount: {} } })]);
+    expect(none.emailFacts["Artifacts failed"]).toBe("unknown of unknown (3 listed)");
+    expect(everything(none)).not.toMatch(/undefined|NaN/);
+
+    const totalUnknown = makeAlert({ status: "completedWithError", session: { artifactCount: { failed: 2 } } });
+    expect(alertHeadline(totalUnknown)).toBe("SharePoint restore completed with errors: 2 sites failed");
+    expect(renderBoth([totalUnknown]).emailFacts["Artifacts failed"]).toBe("2 of unknown");
+  });
+
+  it("words a stuck session's progress with the counters it has", () => {
+    const stuck = (artifactCount: object) =>
+      alertHeadline(makeAlert({ kind: "stuck", status: "active", workload: "exchange", failed: [], session: { createdDateTime: "2026-07-13T09:00:00Z", artifactCount }, recordedAt: "2026-07-14T11:00:00Z" }));
+    expect(stuck({ total: 4 })).toBe("Exchange restore stuck for 26h: unknown of 4 mailboxes in progress");
+    expect(stuck({ inProgress: 3 })).toBe("Exchange restore stuck for 26h: 3 mailboxes in progress");
+    expect(stuck({})).toBe("Exchange restore stuck for 26h: still active");
+  });
+
+  it("labels a session of a type Graph added later `Microsoft 365` and names its type", () => {
+    const alert = makeAlert({ workload: "unknown", failed: [failedArtifact(1, { name: undefined, webUrl: undefined })], session: { odataType: "#microsoft.graph.teamsRestoreSession", artifactCount: undefined } });
+    const view = renderBoth([alert]);
+    expect(view.email.subject).toBe("[restorewatch] Microsoft 365 restore failed: 1 item");
+    expect(view.emailFacts["Workload"]).toBe("unknown session type (#microsoft.graph.teamsRestoreSession)");
+    expect(view.cardFacts["Workload"]).toBe("unknown session type (#microsoft.graph.teamsRestoreSession)");
+    // Its items are what Graph said, by id when nothing else is known.
+    expect(view.emailRows("Failed item").map((row) => row.lines)).toEqual([["artifact-1"]]);
+    expect(renderBoth([makeAlert({ workload: "unknown", session: { odataType: undefined } })]).emailFacts["Workload"]).toBe("unknown session type");
   });
 });

@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { runCli } from "../../shared/cli/main";
 import { alertToEntity } from "../../shared/state/entities";
-import type { Alert } from "../../shared/domain/alert";
+import type { Alert, FailedArtifact } from "../../shared/domain/alert";
+import { MAX_ARTIFACT_TEXT_CHARS, MAX_BULK_ISSUES } from "../../shared/domain/textBounds";
 import { TEST_TENANT_ID } from "../../local/emulators/tokens";
 import { useAzurite } from "../support/useAzurite";
 import { failSessions, seedSessions, startFaultRig, type FaultRig } from "../faults/faultRig";
@@ -23,6 +24,19 @@ afterEach(async () => {
 const SESSION = "0d9f1e2a-3b4c-4d5e-8f60-7a8b9c0d1e2f";
 const PENDING = JSON.stringify({ email: { state: "pending", attempts: 0 }, teams: { state: "pending", attempts: 0 } });
 
+/** The failed artifact of a forged row, with every field an alert keeps of one. */
+const NAMED_ARTIFACT: FailedArtifact = {
+  id: "a1",
+  kind: "mailbox",
+  name: "Adele Vance",
+  address: "AdeleV@contoso.com",
+  objectId: "6c3d2a2d-5b1e-4f7a-9c0d-3e8f1a2b4c6d",
+  restoredTo: "Restored-Adele",
+  restoredToUrl: "https://outlook.office.com/mail/restored",
+  errorCode: "ArtifactNotFound",
+  errorMessage: "Not found.",
+};
+
 /** A forged alert row: what restorewatch would write for a failed Exchange session, then changed. */
 function forged(id: string, change: (row: Record<string, unknown>) => void): Record<string, unknown> {
   const alert: Alert = {
@@ -30,8 +44,8 @@ function forged(id: string, change: (row: Record<string, unknown>) => void): Rec
     tenantId: TEST_TENANT_ID,
     kind: "status",
     status: "failed",
-    session: { id, workload: "exchange", status: "failed" },
-    detail: { available: true, failedArtifacts: [{ id: "a1", name: "Mailbox", errorCode: "ArtifactNotFound", errorMessage: "Not found." }], omittedCount: 0 },
+    session: { id, workload: "exchange", status: "failed", restoreJobType: "bulk", artifactCount: { total: 2, failed: 1 } },
+    detail: { available: true, failedArtifacts: [NAMED_ARTIFACT], omittedCount: 0, bulkIssues: [{ id: "r1", displayName: "EXO-Bulk", status: "completedWithErrors", errorCode: "BulkRestoreInvalidCreateRequestUserEmail", requestedCount: 3 }] },
     recordedAt: new Date().toISOString(),
     runId: "20261202T000000-forged00",
   };
@@ -40,6 +54,8 @@ function forged(id: string, change: (row: Record<string, unknown>) => void): Rec
   return row;
 }
 
+const withArtifact = (fields: Partial<Record<keyof FailedArtifact, unknown>>) => (row: Record<string, unknown>) => void (row["detail0"] = JSON.stringify([{ ...NAMED_ARTIFACT, ...fields }]));
+
 const FORGERIES: readonly [string, (row: Record<string, unknown>) => void, RegExp][] = [
   ["an unknown kind", (row) => (row["kind"] = "urgent"), /^kind: is not a known value$/],
   ["a message far longer than restorewatch keeps", (row) => (row["session"] = JSON.stringify({ id: String(row["sessionId"]), workload: "exchange", status: "failed", error: { message: `Click https://evil.example/login now. ${"x".repeat(5000)}` } })), /^session\.error\.message: is longer than 2000 characters$/],
@@ -47,10 +63,17 @@ const FORGERIES: readonly [string, (row: Record<string, unknown>) => void, RegEx
   ["a key that is not the alert's", (row) => (row["rowKey"] = "alert_11111111-2222-4333-8444-555555555555_failed"), /^rowKey: does not match/],
   ["broken JSON", (row) => (row["deliveries"] = "{not json"), /^deliveries: is not JSON$/],
   ["an unknown delivery state", (row) => (row["deliveries"] = JSON.stringify({ email: { state: "sent", attempts: 0 } })), /^deliveries\.email\.state: is not a known value$/],
+  ["a restored-to link of javascript:", withArtifact({ restoredToUrl: "javascript:alert(document.cookie)" }), /^detail\[0\]\.restoredToUrl: is not an https URL$/],
+  ["an item path longer than restorewatch keeps", withArtifact({ itemPath: `/Documents/${"x".repeat(MAX_ARTIFACT_TEXT_CHARS.path)}` }), /^detail\[0\]\.itemPath: is longer than 2000 characters$/],
+  ["an artifact kind restorewatch never writes", withArtifact({ kind: "folder" }), /^detail\[0\]\.kind: is not a known value$/],
+  ["an owner address that is no string", withArtifact({ address: ["a@contoso.com"] }), /^detail\[0\]\.address: expected a string, got array$/],
+  ["more bulk requests than restorewatch keeps", (row) => (row["bulkIssues"] = JSON.stringify(Array.from({ length: MAX_BULK_ISSUES + 1 }, (_, i) => ({ id: `r${i}` })))), /^bulkIssues: lists more than 20 requests$/],
+  ["a bulk request message longer than restorewatch keeps", (row) => (row["bulkIssues"] = JSON.stringify([{ id: "r1", errorMessage: `Click https://evil.example/login ${"x".repeat(MAX_ARTIFACT_TEXT_CHARS.message)}` }])), /^bulkIssues\[0\]\.errorMessage: is longer than 2001 characters$/],
+  ["an @odata.type longer than restorewatch keeps", (row) => (row["session"] = JSON.stringify({ id: String(row["sessionId"]), workload: "unknown", odataType: `#${"x".repeat(MAX_ARTIFACT_TEXT_CHARS.type)}`, status: "failed" })), /^session\.odataType: is longer than 200 characters$/],
 ];
 
 describe("stored alerts are re-validated before delivery", () => {
-  it("forged and damaged rows are quarantined, logged with their key and listed by status; the real alert beside them goes out once", async () => {
+  it("forged and damaged rows are quarantined, logged with their key and listed by status; the real alert and a well-formed row with every new field go out once", async () => {
     const r = (rig = await startFaultRig(azurite));
     const sessions = seedSessions(r, 1);
     await r.run();
@@ -61,14 +84,23 @@ describe("stored alerts are re-validated before delivery", () => {
       return { name, row: forged(session, change), reason: FORGERIES[index]?.[2] as RegExp };
     });
     for (const { row } of forgeries) await table.createEntity(row as { partitionKey: string; rowKey: string });
+    // Beside them, a row as restorewatch writes it with every new field: it passes and goes out.
+    const wellFormedSession = `${SESSION.slice(0, -2)}99`;
+    await table.createEntity(forged(wellFormedSession, () => undefined) as { partitionKey: string; rowKey: string });
 
     await r.run();
 
-    // Nothing forged was sent, on either channel; the real alert was, once each.
+    // Nothing forged was sent, on either channel; the real alert and the well-formed row were, once each.
     const email = emailTally(r.acs);
     const teams = teamsTally(r.teams);
-    expect([...email.reached.keys()]).toEqual([realAlert?.split("_")[0]]);
-    expect([...teams.reached.keys()]).toEqual([realAlert?.split("_")[0]]);
+    const sent = [realAlert?.split("_")[0], wellFormedSession].sort();
+    expect([...email.reached.keys()].sort()).toEqual(sent);
+    expect([...teams.reached.keys()].sort()).toEqual(sent);
+    const wellFormedEmail = r.acs.messages.find((message) => message.plainText?.includes(`Session id: ${wellFormedSession}`))?.plainText ?? "";
+    expect(wellFormedEmail).toContain("- Adele Vance\n    AdeleV@contoso.com\n    restored to: Restored-Adele https://outlook.office.com/mail/restored\n");
+    expect(wellFormedEmail).toContain("- EXO-Bulk\n    status completedWithErrors · named 3 mailboxes\n");
+    const messagesSent = r.acs.messages.length;
+    const postsSent = r.teams.posts.length;
     for (const { row, reason, name } of forgeries) {
       expect(r.harness.logs, name).toContainEqual(expect.stringMatching(new RegExp(`^ERROR alert row ${String(row["rowKey"])} quarantined, not sent: `)));
       const stored = await table.getEntity<Record<string, unknown>>(TEST_TENANT_ID, String(row["rowKey"]));
@@ -86,7 +118,7 @@ describe("stored alerts are re-validated before delivery", () => {
     expect(out.join("\n")).toContain("is quarantined: kind: is not a known value");
     r.advance(10 * 60_000);
     await r.run();
-    expect(r.acs.messages).toHaveLength(1);
-    expect(r.teams.posts).toHaveLength(1);
+    expect(r.acs.messages).toHaveLength(messagesSent);
+    expect(r.teams.posts).toHaveLength(postsSent);
   });
 });

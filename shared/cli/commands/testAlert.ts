@@ -10,8 +10,9 @@ export const testAlertCommand: CliCommand = {
   name: "test-alert",
   usage: "test-alert",
   summary: "send a sample alert through every configured channel",
-  help: `Sends a sample alert (a SharePoint restore with two failed sites) through every configured channel
-and prints each channel's result. Nothing is recorded in the state table.
+  help: `Sends a sample alert (a SharePoint bulk restore with two failed sites, one named and one known only by
+its URL, and a bulk request with errors) through every configured channel and prints each channel's
+result. Nothing is recorded in the state table.
 
 Settings: the channels (ACS_ENDPOINT or ACS_CONNECTION_STRING with ALERT_EMAIL_FROM and ALERT_EMAIL_TO;
 TEAMS_WEBHOOK_URL; ALERT_OUTBOX_DIR), and AZURE_CLIENT_ID for ACS with the managed identity.`,
@@ -39,13 +40,36 @@ function sampleAlert(tenantId: string, now: string): Alert {
     status: "failed",
     recordedAt: now,
     runId: `test-${now}`,
-    session: { id: "00000000-0000-0000-0000-000000000000", workload: "sharePoint", status: "failed", createdBy: "restorewatch test-alert", createdDateTime: now, completedDateTime: now, artifactCount: { total: 2, completed: 0, inProgress: 0, failed: 2 } },
+    session: {
+      id: "00000000-0000-0000-0000-000000000000",
+      workload: "sharePoint",
+      status: "failed",
+      restoreJobType: "bulk",
+      createdBy: "restorewatch test-alert",
+      createdDateTime: now,
+      completedDateTime: now,
+      artifactCount: { total: 3, completed: 1, inProgress: 0, failed: 2 },
+    },
     detail: {
       available: true,
       omittedCount: 0,
       failedArtifacts: [
-        { id: "sample-1", name: "HR Policies (sample)", errorCode: "ArtifactCannotBeRestored", errorMessage: "This is a test alert from restorewatch.", destinationType: "inPlace" },
-        { id: "sample-2", name: "Finance (sample)", errorCode: "InvalidRestoreTime", errorMessage: "This is a test alert from restorewatch.", destinationType: "new" },
+        {
+          id: "sample-1",
+          kind: "site",
+          name: "HR Policies (sample)",
+          siteId: "contoso.sharepoint.com,00000000-0000-0000-0000-000000000001,00000000-0000-0000-0000-000000000002",
+          webUrl: "https://contoso.sharepoint.com/sites/hr-policies-sample",
+          restoredTo: "HR Policies (sample, restored)",
+          restoredToUrl: "https://contoso.sharepoint.com/sites/hr-policies-sample-restored",
+          errorCode: "ArtifactCannotBeRestored",
+          errorMessage: "This is a test alert from restorewatch.",
+          destinationType: "new",
+        },
+        { id: "sample-2", kind: "site", webUrl: "https://contoso.sharepoint.com/sites/finance-sample", errorCode: "InvalidRestoreTime", errorMessage: "This is a test alert from restorewatch.", destinationType: "inPlace" },
+      ],
+      bulkIssues: [
+        { id: "sample-request", displayName: "Sites to restore (sample)", status: "completedWithErrors", errorCode: "BulkRestoreInvalidCreateRequestSiteUrl", errorMessage: "This is a test alert from restorewatch.", requestedCount: 4 },
       ],
     },
   };
