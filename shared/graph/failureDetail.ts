@@ -30,11 +30,14 @@ const FORMS: readonly ExpandForm[] = ["nested", "restorePoint", "none"];
 
 /**
  * What the service accepted of `$expand`, for one run: the richest form first. When a plainer form
- * works where the richer ones got a 400, the run uses it from then on (the sessions fetched
- * concurrently share it). A 400 that no form gets past (a bad session id, say) changes nothing.
+ * works where the richer ones got a 400, the run uses it from then on. A 400 that no form gets past
+ * (a bad session id, say) changes nothing. Until one listing has worked, listings go one at a time
+ * (the sessions are fetched concurrently), so each refused form costs one 400 a run, not one a fetch.
  */
 export class ArtifactExpansion {
   private current: ExpandForm = "nested";
+  private known = false;
+  private probe: Promise<unknown> | undefined;
   /** Forms Graph refused this run, in order (the run logs them once). */
   readonly refused: ExpandForm[] = [];
 
@@ -47,11 +50,25 @@ export class ArtifactExpansion {
     return FORMS.slice(FORMS.indexOf(this.current));
   }
 
-  /** `form` worked after the richer ones it was tried after got a 400: keep to it (never steps back up). */
+  /** `form` worked (after the richer ones it was tried after got a 400): keep to it, never stepping back up. */
   settle(form: ExpandForm): void {
+    this.known = true;
     const to = FORMS.indexOf(form);
     for (let rank = FORMS.indexOf(this.current); rank < to; rank++) this.refused.push(FORMS[rank] as ExpandForm);
     if (to > FORMS.indexOf(this.current)) this.current = form;
+  }
+
+  /** Runs a listing: at once when a form is known to work, else after the listings before it. */
+  async turn<T>(listing: () => Promise<T>): Promise<T> {
+    while (!this.known && this.probe) await this.probe.catch(() => undefined);
+    if (this.known) return listing();
+    const probe = listing();
+    this.probe = probe;
+    try {
+      return await probe;
+    } finally {
+      if (this.probe === probe) this.probe = undefined;
+    }
   }
 }
 
@@ -73,18 +90,19 @@ export async function listFailedArtifacts(api: GraphApi, session: RestoreSession
   if (session.workload === "unknown" || !collections) {
     return { available: false, reason: `restorewatch does not know this type of restore session (${session.odataType ?? "no @odata.type"}), so it cannot list its artifacts` };
   }
+  const workload: KnownWorkload = session.workload;
   const granular = session.restoreJobType === "granular";
   const path = `/solutions/backupRestore/${collections.sessionsCollection}/${encodeURIComponent(session.id)}/${granular ? collections.granularArtifactsCollection : collections.artifactsCollection}`;
   // Granular drive and site artifacts have their own base type, without a restore point to expand.
   const expandable = !granular || session.workload === "exchange";
   const expansion = options.expansion ?? new ArtifactExpansion();
-  const forms = expandable ? expansion.candidates() : (["none"] as const);
-  let refusal: unknown;
-  try {
+  const list = async (): Promise<ListedFailures> => {
+    const forms = expandable ? expansion.candidates() : (["none"] as const);
+    let refusal: unknown;
     for (const form of forms) {
       try {
-        const listed = await collectFailures(api, path + EXPAND_QUERY[form], { workload: session.workload, granular }, options);
-        if (refusal !== undefined) expansion.settle(form);
+        const listed = await collectFailures(api, path + EXPAND_QUERY[form], { workload, granular }, options);
+        if (expandable) expansion.settle(form);
         return listed;
       } catch (error) {
         if (!isBadRequest(error)) throw error;
@@ -92,6 +110,9 @@ export async function listFailedArtifacts(api: GraphApi, session: RestoreSession
       }
     }
     throw refusal;
+  };
+  try {
+    return await (expandable ? expansion.turn(list) : list());
   } catch (error) {
     // The run's deadline is the run's failure, not this session's: nothing is recorded, the next run starts over.
     if (error instanceof GraphRequestError && error.code === "RunDeadline") throw error;

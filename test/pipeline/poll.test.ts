@@ -3,6 +3,7 @@ import { runPoll } from "../../shared/pipeline/poll";
 import { TEST_TENANT_ID } from "../../local/emulators/tokens";
 import { useAzurite } from "../support/useAzurite";
 import { readRows, startHarness, type Harness } from "../support/pipelineHarness";
+import { protectionUnitOf } from "../../local/emulators/graph/protectionUnits";
 
 const azurite = useAzurite();
 let harness: Harness | undefined;
@@ -29,6 +30,14 @@ const failedArtifact = (id: string, code = "ArtifactCannotBeRestored") => ({
 describe("the poll pipeline against Azurite and the Graph emulator", () => {
   it("records a baseline on the first run, then alerts once per failure with its failed artifacts", async () => {
     const h = await start();
+    /** The site the emulator's protection unit of an artifact names. */
+    const siteOf = (sessionId: string, artifactId: string) => {
+      const session = h.graph.session(sessionId);
+      const artifact = session?.artifacts.find((a) => a.id === artifactId);
+      const unit = session && artifact && protectionUnitOf(session, artifact);
+      if (unit?.kind !== "site") throw new Error(`no site unit for ${artifactId}`);
+      return { name: unit.siteName, siteId: unit.siteId, webUrl: unit.siteWebUrl };
+    };
     h.graph.createSession({ workload: "exchange", status: "failed", artifacts: [failedArtifact("old")] });
     const running = h.graph.createSession({ workload: "sharePoint", status: "active", artifacts: [{ id: "a1", status: "inProgress" }, { id: "a2", status: "inProgress" }] });
     for (let i = 0; i < 5; i++) h.graph.createSession({ workload: "oneDrive", status: "completed", artifacts: [{ id: `d${i}`, status: "succeeded" }] });
@@ -47,8 +56,9 @@ describe("the poll pipeline against Azurite and the Graph emulator", () => {
       available: true,
       omittedCount: 0,
       failedArtifacts: [
-        { id: "a1", name: "Site a1", webUrl: "https://contoso.sharepoint.com/sites/a1", errorCode: "ArtifactCannotBeRestored", errorMessage: "Restore of a1 failed.", restorePointDateTime: "2026-11-27T00:00:00.000Z", destinationType: "inPlace" },
-        { id: "a2", name: "Site a2", webUrl: "https://contoso.sharepoint.com/sites/a2", errorCode: "InvalidRestoreTime", errorMessage: "Restore of a2 failed.", restorePointDateTime: "2026-11-27T00:00:00.000Z", destinationType: "inPlace" },
+        // Named by the protection unit behind each restore point (the emulator derives one per artifact).
+        { id: "a1", kind: "site", ...siteOf(running.id, "a1"), errorCode: "ArtifactCannotBeRestored", errorMessage: "Restore of a1 failed.", restorePointDateTime: "2026-11-27T00:00:00.000Z", destinationType: "inPlace" },
+        { id: "a2", kind: "site", ...siteOf(running.id, "a2"), errorCode: "InvalidRestoreTime", errorMessage: "Restore of a2 failed.", restorePointDateTime: "2026-11-27T00:00:00.000Z", destinationType: "inPlace" },
       ],
     });
 

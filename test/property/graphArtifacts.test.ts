@@ -43,7 +43,7 @@ describe("parseRestoreArtifact on arbitrary items", () => {
           [artifact.name, BOUND.name],
           [artifact.address, BOUND.address],
           [artifact.objectId, BOUND.id],
-          [artifact.siteId, BOUND.name],
+          [artifact.siteId, BOUND.id],
           [artifact.itemPath, BOUND.path],
           [artifact.restoredTo, BOUND.name],
           [artifact.unknownType, BOUND.type],
@@ -392,7 +392,7 @@ function granularParts(item: Record<string, unknown>): Partial<FailedArtifact> {
   const restorePointDateTime = time(item["restorePointDateTime"]);
   return {
     ...(objectId && { objectId: boundText(objectId, BOUND.id) }),
-    ...(siteId && { siteId: boundText(siteId, BOUND.name) }),
+    ...(siteId && { siteId: boundText(siteId, BOUND.id) }),
     ...(itemPath && { itemPath: boundText(itemPath, BOUND.path) }),
     ...(webUrl && { webUrl }),
     ...(restoredToUrl && { restoredToUrl }),
@@ -422,7 +422,7 @@ function standardParts(item: Record<string, unknown>, workload: KnownWorkload): 
   const restorePointDateTime = time(point["protectionDateTime"]);
   return {
     ...(objectId && { objectId: boundText(objectId, BOUND.id) }),
-    ...(siteId && { siteId: boundText(siteId, BOUND.name) }),
+    ...(siteId && { siteId: boundText(siteId, BOUND.id) }),
     ...(name && { name: boundText(name, BOUND.name) }),
     ...(address && { address: boundText(address, BOUND.address) }),
     ...(webUrl && { webUrl }),
