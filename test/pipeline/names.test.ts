@@ -120,6 +120,21 @@ describe("alerts name what failed", () => {
     expect(next.alertsRecorded).toBe(0);
   });
 
+  it("a completed bulk restore whose requests cannot be read waits for the next run: no alert guessed, none lost", async () => {
+    const rig = await startRig({ harness: { roles: NAMES_ROLES } });
+    await rig.poll();
+    const session = rig.h.graph.createSession({ workload: "sharePoint", status: "completed", restoreJobType: "bulk", artifacts: [{ id: "s1", status: "succeeded" }], bulkRequests: [{ id: "b1", status: "completedWithErrors", siteWebUrls: ["https://contoso.sharepoint.com/sites/gone"] }] });
+    // Graph fails the bulk request list on every retry of this run (GRAPH_MAX_RETRIES is 3).
+    rig.h.graph.injectFault(/siteRestoreArtifactsBulkAdditionRequests/, { status: 503 }, 4);
+    const first = await rig.poll();
+    expect(first).toMatchObject({ alertsRecorded: 0, deferred: 1 });
+    expect(rig.h.logs.some((line) => line.startsWith(`WARN session ${session.id}: its bulk addition requests could not be read`))).toBe(true);
+    const second = await rig.poll();
+    expect(second).toMatchObject({ alertsRecorded: 1, deferred: 0 });
+    expect(second.alerts.map((a) => a.id)).toEqual([`${session.id}_completed`]);
+    expect(rig.delivered()).toEqual({ emails: 1, teamsPosts: 1 });
+  });
+
   it("a failed bulk restore lists its failed mailboxes and its unresolved request together", async () => {
     const rig = await startRig({ harness: { roles: NAMES_ROLES, graph: { directoryObjects: [ADELE] } } });
     await rig.poll();
