@@ -2,8 +2,8 @@
 //
 // Deploys into one resource group (targetScope resourceGroup): a Flex Consumption function app
 // running as a user-assigned managed identity, its storage (host + state table), Application
-// Insights, Azure Communication Services email and, when a Teams webhook is given, a Key Vault; with
-// vnetEnabled, a virtual network the app is integrated with and private endpoints for storage and vault.
+// Insights with a workbook and Azure Monitor alert rules, Azure Communication Services email and,
+// when a Teams webhook is given, a Key Vault; with vnetEnabled, a virtual network the app is integrated with and private endpoints for storage and vault.
 // Every role assignment is scoped to the one resource it is about. The Microsoft Graph app role
 // (BackupRestore-Restore.Read.All) is granted separately: see infra/README.md. So is the optional
 // app registration restorewatch signs in to Graph as instead of the identity (graphAppClientId).
@@ -38,7 +38,7 @@ param instanceMemoryMB int = 2048
 @maxValue(1000)
 param maximumInstanceCount int = 40
 
-@description('Comma-separated addresses Azure Monitor emails when the timer function keeps failing (the second line of defence). Empty: the alert recipients (alertEmailTo).')
+@description('Comma-separated addresses Azure Monitor\'s alert rules email (no successful poll, dead letters, failed runs: the second line of defence). Empty: the alert recipients (alertEmailTo).')
 param opsAlertEmails string = ''
 
 @description('Days Log Analytics keeps the app\'s logs.')
@@ -158,6 +158,7 @@ var graphAppEnabled = !empty(graphAppClientId)
 var storageAccountName = take('st${compactName}${suffix}', 24)
 var keyVaultName = take('kv-${compactName}-${suffix}', 24)
 var vnetName = 'vnet-${appName}-${suffix}'
+var appInsightsName = 'appi-${appName}-${suffix}'
 var communicationServiceName = useExistingAcs ? last(split(existingAcsResourceId, '/')) : 'acs-${appName}-${suffix}'
 var acsSubscriptionId = useExistingAcs ? split(existingAcsResourceId, '/')[2] : subscription().subscriptionId
 var acsResourceGroupName = useExistingAcs ? split(existingAcsResourceId, '/')[4] : resourceGroup().name
@@ -192,7 +193,7 @@ module monitoring 'modules/monitoring.bicep' = {
   name: 'monitoring'
   params: {
     logAnalyticsName: 'log-${appName}-${suffix}'
-    appInsightsName: 'appi-${appName}-${suffix}'
+    appInsightsName: appInsightsName
     location: location
     tags: tags
     retentionInDays: logRetentionInDays
@@ -201,16 +202,45 @@ module monitoring 'modules/monitoring.bicep' = {
   }
 }
 
-// Azure Monitor's own alert on failed runs, emailed to the alert recipients (or to opsAlertEmails).
-module failedRunAlert 'modules/failedRunAlert.bicep' = {
-  name: 'failed-run-alert'
+// The identity Azure Monitor's alert rules query as (Reader on Application Insights, nothing else), so
+// they neither run as whoever last edited them nor depend on the app's identity.
+resource alertRulesIdentity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {
+  name: 'id-${appName}-${suffix}-alerts'
+  location: location
+  tags: tags
+}
+
+// Azure Monitor's own alerts (no successful poll, dead letters, failed runs), emailed to the alert
+// recipients (or to opsAlertEmails).
+module alertRules 'modules/alertRules.bicep' = {
+  name: 'alert-rules'
+  dependsOn: [
+    monitoring // the component the rules query
+  ]
   params: {
-    name: 'alert-${appName}-${suffix}-failed-runs'
+    namePrefix: 'alert-${appName}-${suffix}'
     location: location
     tags: tags
-    appInsightsId: monitoring.outputs.appInsightsId
+    appInsightsName: appInsightsName
     functionName: 'pollRestoreSessions'
+    pollSchedule: pollSchedule
     emails: filter(map(split(empty(opsAlertEmails) ? alertEmailTo : opsAlertEmails, ','), email => trim(email)), email => !empty(email))
+    identityId: alertRulesIdentity.id
+    principalId: alertRulesIdentity.properties.principalId
+  }
+}
+
+// The operators' view of runs, alerts, deliveries, dead letters and Graph throttling.
+module workbook 'modules/workbook.bicep' = {
+  name: 'workbook'
+  dependsOn: [
+    monitoring // the component the workbook queries
+  ]
+  params: {
+    location: location
+    tags: tags
+    appInsightsName: appInsightsName
+    displayName: 'restorewatch (${appName}-${suffix})'
   }
 }
 

@@ -2,7 +2,7 @@
 # Compiles and lints every Bicep template under infra/ with the real Bicep compiler, failing on any
 # diagnostic: infra/bicepconfig.json raises the linter rules to errors, and compiler warnings
 # (which bicepconfig cannot raise) are caught here. Writes the compiled template to
-# .local/infra/main.json, which test/infra/armTemplate.test.ts reads.
+# .local/infra/main.json, which the tests in test/infra/ read.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

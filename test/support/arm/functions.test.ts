@@ -37,6 +37,17 @@ describe("ARM functions", () => {
     expect(() => evaluate("[union(createObject(), createArray())]")).toThrow(/all arrays or all objects/);
   });
 
+  it("comparisons, min, max and mul: ints (comparisons also strings); anything else is refused", () => {
+    expect(evaluate("[lessOrEquals(30, 30)]")).toBe(true);
+    expect(evaluate("[less(30, 30)]")).toBe(false);
+    expect(evaluate("[greater('b', 'a')]")).toBe(true);
+    expect(evaluate("[greaterOrEquals(1, 2)]")).toBe(false);
+    expect(evaluate("[max(mul(3, 5), 30)]")).toBe(30);
+    expect(evaluate("[min(createArray(4, 2, 9))]")).toBe(2);
+    expect(() => evaluate("[lessOrEquals(1, '1')]")).toThrow(/two ints or two strings/);
+    expect(() => evaluate("[mul(2, '3')]")).toThrow(/mul\(\) expects an int/);
+  });
+
   it("if() evaluates only the branch it takes", () => {
     expect(evaluate("[if(true(), 'yes', parameters('missing'))]")).toBe("yes");
     expect(evaluate("[if(false(), parameters('missing'), 'no')]")).toBe("no");

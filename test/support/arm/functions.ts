@@ -276,6 +276,23 @@ function stringFunction(name: string, args: ArmValue[], apply: (text: string) =>
   return apply(expectString(name, args[0]));
 }
 
+/** ARM's comparisons (less, lessOrEquals, greater, greaterOrEquals) take two ints or two strings (ordinal). */
+function compare(name: string, args: ArmValue[], test: (order: number) => boolean): boolean {
+  arity(name, args, 2);
+  const [a, b] = args as [ArmValue, ArmValue];
+  if (typeof a === "number" && typeof b === "number") return test(expectInt(name, a) - expectInt(name, b));
+  if (typeof a === "string" && typeof b === "string") return test(a < b ? -1 : a > b ? 1 : 0);
+  throw new ArmTemplateError(`${name}() compares two ints or two strings, got ${describe(a)} and ${describe(b)}`);
+}
+
+/** min() and max() of ints, given as arguments or as one array. */
+function extreme(name: string, args: ArmValue[], pick: (values: number[]) => number): number {
+  arity(name, args, 1, Infinity);
+  const values = args.length === 1 && Array.isArray(args[0]) ? args[0] : args;
+  if (values.length === 0) throw new ArmTemplateError(`${name}() of nothing`);
+  return pick(values.map((value) => expectInt(name, value)));
+}
+
 const FUNCTIONS: Readonly<Record<string, ArmFunction>> = {
   and: (args) => logical("and", args),
   bool: toBool,
@@ -292,11 +309,21 @@ const FUNCTIONS: Readonly<Record<string, ArmFunction>> = {
   false: (args) => constant("false", args, false),
   first: (args) => endItem("first", args),
   format,
+  greater: (args) => compare("greater", args, (order) => order > 0),
+  greaterorequals: (args) => compare("greaterOrEquals", args, (order) => order >= 0),
   guid: guidStandIn,
   int: toInt,
   json,
   last: (args) => endItem("last", args),
   length,
+  less: (args) => compare("less", args, (order) => order < 0),
+  lessorequals: (args) => compare("lessOrEquals", args, (order) => order <= 0),
+  max: (args) => extreme("max", args, (values) => Math.max(...values)),
+  min: (args) => extreme("min", args, (values) => Math.min(...values)),
+  mul: (args) => {
+    arity("mul", args, 2);
+    return expectInt("mul", args[0]) * expectInt("mul", args[1]);
+  },
   not: (args) => {
     arity("not", args, 1);
     return !expectBool("not", args[0]);

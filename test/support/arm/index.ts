@@ -22,6 +22,7 @@
  * as ARM's), and, or, not, equals, empty, union (objects merged deeply), coalesce, tryGet (Bicep's
  * `.?`), createObject, createArray, format ({n} items only), concat, string, int, bool, json,
  * toLower, toUpper, replace, take, skip, split, first, last, trim, contains, length, true, false,
+ * less, lessOrEquals, greater, greaterOrEquals, min, max, mul (ints),
  * null, resourceId, subscriptionResourceId, extensionResourceId, resourceGroup, subscription,
  * tenant, environment (public cloud), and stand-ins for uniqueString and guid (stable and
  * well-formed, not ARM's hash: names differ from a real deployment's).
@@ -35,8 +36,8 @@
  * scope, Key Vault parameter references, secure outputs, a reference() to a module or resource
  * whose condition is false, a missing property, a parameter value Azure would reject, an app setting
  * that is not a string, and how ARM renders a bool inside string() or format(). (infra/main.bicep
- * uses lambdas and a property copy loop only for the failed-run alert's email receivers, which no
- * entry point reads.)
+ * uses lambdas and a property copy loop only for the alert rules' email receivers, which no entry
+ * point reads; tests of the alert rules read them as expressions.)
  */
 
 export { DeploymentScope, type EvaluationOptions } from "./deployment";

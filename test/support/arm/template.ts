@@ -53,14 +53,15 @@ const COMPILED = path.join(ROOT, ".local/infra/main.json");
 
 /**
  * The template `bash scripts/check-infra.sh` compiled from infra/main.bicep (the real Bicep
- * compiler), with its text. Refuses a missing compile, or one older than any .bicep file under infra/.
+ * compiler), with its text. Refuses a missing compile, or one older than any .bicep file under infra/
+ * or any file the templates load (infra/workbook/).
  */
 export function loadCompiledTemplate(): { template: ArmTemplate; text: string } {
   if (!existsSync(COMPILED)) {
     throw new Error(`${path.relative(ROOT, COMPILED)} is missing: run 'bash scripts/check-infra.sh' first (it compiles infra/main.bicep with the Bicep CLI)`);
   }
   const builtAt = statSync(COMPILED).mtimeMs;
-  const stale = listBicepFiles(path.join(ROOT, "infra")).filter((file) => statSync(file).mtimeMs > builtAt);
+  const stale = listTemplateSources(path.join(ROOT, "infra")).filter((file) => statSync(file).mtimeMs > builtAt);
   if (stale.length > 0) {
     throw new Error(`${path.relative(ROOT, COMPILED)} is older than ${stale.map((f) => path.relative(ROOT, f)).join(", ")}: run 'bash scripts/check-infra.sh' again`);
   }
@@ -68,11 +69,12 @@ export function loadCompiledTemplate(): { template: ArmTemplate; text: string } 
   return { template: JSON.parse(text) as ArmTemplate, text };
 }
 
-function listBicepFiles(dir: string): string[] {
+/** The .bicep files, and the files they load with loadJsonContent() (the workbook's items). */
+function listTemplateSources(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return listBicepFiles(full);
-    return entry.name.endsWith(".bicep") ? [full] : [];
+    if (entry.isDirectory()) return listTemplateSources(full);
+    return entry.name.endsWith(".bicep") || entry.name.endsWith(".workbook.json") ? [full] : [];
   });
 }
 
