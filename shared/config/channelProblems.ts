@@ -36,7 +36,7 @@ export function failIfUnresolvedReference(read: (name: string) => string | undef
 export function disabledChannel(name: string, error: ConfigError): DisabledChannel {
   const fix =
     error instanceof UnresolvedReferenceError
-      ? `Check that the function app's identity has the Key Vault Secrets User role on the vault and that the secret named in ${error.setting} exists (the portal shows the reference's status under the app's Environment variables); the app reads the setting again when it restarts.`
+      ? `Check that the function app's identity has the Key Vault Secrets User role on the vault and that the secret named in ${error.setting} exists (the portal shows the reference's status under the app's Environment variables); then restart the function app (App Service otherwise resolves the reference again within 24 hours).`
       : `Correct the app setting ${error.setting} (the function app restarts when a setting changes).`;
   return { name, setting: error.setting, reason: error.message, fix: `${fix} ${HELD}` };
 }
