@@ -6,7 +6,7 @@ import { errorMessage } from "../shared/domain/errors";
 import { createAppCredential } from "../shared/identity/credentials";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
 import type { Logger } from "../shared/domain/logger";
-import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
+import { NoUsableChannelError, formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
 
 /**
  * What the functions need beyond `@azure/functions`: configuration, credentials, the Graph, Table
@@ -31,6 +31,8 @@ export async function runScheduledPoll(context: InvocationContext): Promise<void
     const summary = await runPoll(deps, { log });
     context.log(formatSummary(summary));
   } catch (error) {
+    // Everything was recorded, but no channel could carry an alert: the summary line still goes to the log.
+    if (error instanceof NoUsableChannelError) context.log(formatSummary(error.summary));
     context.error(`restorewatch run failed: ${errorMessage(error)}`);
     throw error;
   }

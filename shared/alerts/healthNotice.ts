@@ -7,12 +7,17 @@ import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
 
 /**
  * restorewatch's own health: "cannot see your restore sessions" after HEALTH_ALERT_AFTER failed runs
- * in a row, and "recovered" when a run succeeds again. Sent straight to the channels (the state table
- * may be what is down), not through the outbox.
+ * in a row, and "recovered" when a run succeeds again; "channelDisabled" when one alert channel's
+ * settings are unusable (sent through the others), "channelRestored" when it works again. Sent
+ * straight to the channels (the state table may be what is down), not through the outbox.
  */
 export interface HealthNotice {
-  readonly kind: "unhealthy" | "recovered";
+  readonly kind: "unhealthy" | "recovered" | "channelDisabled" | "channelRestored";
   readonly tenantId: string;
+  /** The channel a channel notice is about ("email", "teams"), its setting at fault, and the alerts held for it. */
+  readonly channel?: string;
+  readonly setting?: string;
+  readonly alertsHeld?: number;
   readonly consecutiveFailures: number;
   /** The last successful run, if any. */
   readonly lastSuccessAt?: string;
@@ -47,13 +52,37 @@ export function diagnose(error: unknown): { cause: string; fix: string } {
   return { cause, fix: "See the function's logs in Application Insights for the full error." };
 }
 
+/** A notice about a problem (with a cause and a fix), rather than a recovery. */
+export function isProblem(notice: HealthNotice): boolean {
+  return notice.kind === "unhealthy" || notice.kind === "channelDisabled";
+}
+
+const CHANNEL_LABELS: Readonly<Record<string, string>> = { email: "email", teams: "Teams", file: "the outbox folder" };
+const channelLabel = (notice: HealthNotice): string => CHANNEL_LABELS[notice.channel ?? ""] ?? notice.channel ?? "a channel";
+
 export function healthSubject(notice: HealthNotice): string {
-  return notice.kind === "unhealthy"
-    ? `${SUBJECT_PREFIX} restorewatch cannot see your restore sessions (${notice.consecutiveFailures} failed runs)`
-    : `${SUBJECT_PREFIX} restorewatch can see your restore sessions again`;
+  switch (notice.kind) {
+    case "unhealthy":
+      return `${SUBJECT_PREFIX} restorewatch cannot see your restore sessions (${notice.consecutiveFailures} failed runs)`;
+    case "recovered":
+      return `${SUBJECT_PREFIX} restorewatch can see your restore sessions again`;
+    case "channelDisabled":
+      return `${SUBJECT_PREFIX} restorewatch cannot send alerts to ${channelLabel(notice)}: check ${notice.setting ?? "its settings"}`;
+    case "channelRestored":
+      return `${SUBJECT_PREFIX} restorewatch sends alerts to ${channelLabel(notice)} again`;
+  }
 }
 
 function healthFacts(notice: HealthNotice): { label: string; value: string }[] {
+  if (notice.kind === "channelDisabled" || notice.kind === "channelRestored") {
+    return [
+      { label: "Tenant", value: notice.tenantId },
+      { label: "Channel", value: notice.channel ?? "" },
+      ...(notice.setting ? [{ label: "Setting", value: notice.setting }] : []),
+      ...(notice.alertsHeld !== undefined ? [{ label: notice.kind === "channelDisabled" ? "Alerts held" : "Held alerts sent", value: String(notice.alertsHeld) }] : []),
+      { label: notice.kind === "channelDisabled" ? "Raised" : "Restored", value: formatUtc(notice.at) },
+    ];
+  }
   return [
     { label: "Tenant", value: notice.tenantId },
     { label: notice.kind === "unhealthy" ? "Failed runs in a row" : "Failed runs before recovery", value: String(notice.consecutiveFailures) },
@@ -63,20 +92,27 @@ function healthFacts(notice: HealthNotice): { label: string; value: string }[] {
 }
 
 function healthIntro(notice: HealthNotice): string {
-  return notice.kind === "unhealthy"
-    ? "restorewatch cannot list your Microsoft 365 Backup restore sessions, so failed restores are not being reported. Alerts will catch up once it can see them again."
-    : "restorewatch is listing your restore sessions again. Failures that happened meanwhile are alerted as usual.";
+  switch (notice.kind) {
+    case "unhealthy":
+      return "restorewatch cannot list your Microsoft 365 Backup restore sessions, so failed restores are not being reported. Alerts will catch up once it can see them again.";
+    case "recovered":
+      return "restorewatch is listing your restore sessions again. Failures that happened meanwhile are alerted as usual.";
+    case "channelDisabled":
+      return `restorewatch is watching your restore sessions and alerting on the other channels, but it cannot send alerts to ${channelLabel(notice)}: a setting of that channel is not usable. Its alerts are kept and go out once the setting is fixed.`;
+    case "channelRestored":
+      return `restorewatch can send alerts to ${channelLabel(notice)} again; the alerts held for it have gone out.`;
+  }
 }
 
 /** Email for a health notice: every value (the cause may quote Graph or storage errors) escaped. */
 export function renderHealthEmail(notice: HealthNotice): { subject: string; html: string; plainText: string } {
   const subject = healthSubject(notice);
-  const colour = notice.kind === "unhealthy" ? "#a4262c" : "#107c10";
+  const colour = isProblem(notice) ? "#a4262c" : "#107c10";
   const rows = healthFacts(notice)
     .map((f) => `<tr><th style="padding:2px 12px 2px 0;text-align:left;font-weight:600">${escapeHtml(f.label)}</th><td>${escapeHtml(f.value)}</td></tr>`)
     .join("");
   const problem =
-    notice.kind === "unhealthy"
+    isProblem(notice)
       ? `<h2 style="font-size:16px;margin:16px 0 4px 0">Cause</h2><p style="margin:0;word-break:break-word">${escapeHtml(notice.cause)}</p>` +
         `<h2 style="font-size:16px;margin:16px 0 4px 0">What to do</h2><p style="margin:0">${escapeHtml(notice.fix)}</p>`
       : "";
@@ -91,7 +127,7 @@ export function renderHealthEmail(notice: HealthNotice): { subject: string; html
     healthFacts(notice)
       .map((f) => `${f.label}: ${f.value}`)
       .join("\n") +
-    (notice.kind === "unhealthy" ? `\n\nCause: ${notice.cause}\n\nWhat to do: ${notice.fix}\n` : "\n");
+    (isProblem(notice) ? `\n\nCause: ${notice.cause}\n\nWhat to do: ${notice.fix}\n` : "\n");
   return { subject, html, plainText };
 }
 
@@ -99,11 +135,11 @@ export function renderHealthEmail(notice: HealthNotice): { subject: string; html
 export function renderHealthTeamsMessage(notice: HealthNotice): { body: object; bytes: number } {
   const text = (value: string, extra: Record<string, unknown> = {}): Record<string, unknown> => ({ type: "TextBlock", text: escapeCardMarkdown(value), wrap: true, ...extra });
   const cardBody: Record<string, unknown>[] = [
-    text(healthSubject(notice).slice(SUBJECT_PREFIX.length + 1), { weight: "Bolder", size: "Medium", color: notice.kind === "unhealthy" ? "Attention" : "Good" }),
+    text(healthSubject(notice).slice(SUBJECT_PREFIX.length + 1), { weight: "Bolder", size: "Medium", color: isProblem(notice) ? "Attention" : "Good" }),
     text(healthIntro(notice)),
     { type: "FactSet", facts: healthFacts(notice).map((f) => ({ title: escapeCardMarkdown(f.label), value: escapeCardMarkdown(f.value) })) },
   ];
-  if (notice.kind === "unhealthy") {
+  if (isProblem(notice)) {
     cardBody.push(text("Cause", { weight: "Bolder", separator: true }), text(truncate(notice.cause, 600)), text("What to do", { weight: "Bolder" }), text(notice.fix));
   }
   const card = { $schema: "http://adaptivecards.io/schemas/adaptive-card.json", type: "AdaptiveCard", version: "1.4", msteams: { width: "Full" }, body: cardBody };

@@ -6,7 +6,10 @@ import { EmailChannel } from "./emailChannel";
 import { FileChannel } from "./fileChannel";
 import { TeamsChannel } from "./teamsChannel";
 
-/** The configured channels; a channel that is not configured is simply absent (skipped, not failed). */
+/**
+ * The usable channels; a channel that is not configured is simply absent (skipped, not failed), and
+ * one whose settings are unusable (`config.disabled`) is logged as disabled and left out.
+ */
 export function createChannels(config: ChannelsConfig, credential: TokenCredential | undefined, log: Logger): AlertChannel[] {
   const channels: AlertChannel[] = [];
   const { email, teams, outboxDir } = config;
@@ -14,5 +17,6 @@ export function createChannels(config: ChannelsConfig, credential: TokenCredenti
   if (teams) channels.push(new TeamsChannel(teams));
   if (outboxDir) channels.push(new FileChannel(outboxDir));
   log.info(`alert channels: ${channels.map((c) => c.name).join(", ") || "(none)"}`);
+  for (const off of config.disabled ?? []) log.warn(`alert channel ${off.name} disabled: ${off.reason}. ${off.fix}`);
   return channels;
 }

@@ -12,6 +12,7 @@ import { boundText } from "../domain/textBounds";
 import { clampRetryAfter } from "../domain/retryAfter";
 import { formatRateLimit } from "../config/rateLimit";
 import { horizonOf, rateBudget } from "./rateBudget";
+import { refusedChannel, type DisabledChannel } from "../config/channelProblems";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;
@@ -23,6 +24,8 @@ export interface DeliveryOptions {
   readonly sendLog?: SendLogStore;
   /** The run's deadline: no send starts after it, and a send in flight is cancelled (and retried next run). */
   readonly abortSignal?: AbortSignal;
+  /** Configured channels disabled by their settings: their alerts are held (pending, no attempt counted). */
+  readonly disabled?: readonly DisabledChannel[];
 }
 
 export interface DeliverySummary {
@@ -37,6 +40,12 @@ export interface DeliverySummary {
   readonly cutShort: boolean;
   /** Rows that failed re-validation, quarantined by this run. */
   readonly alertsQuarantined: number;
+  /** Alerts held for a disabled channel (pending there, no attempt counted). */
+  readonly alertsHeld: number;
+  /** Alerts waiting, per disabled channel (by its settings, or refused at send time this run). */
+  readonly held: Readonly<Record<string, number>>;
+  /** Channels that refused their configuration at send time this run (e.g. ACS: sender domain not linked). */
+  readonly refused: readonly DisabledChannel[];
 }
 
 const FIRST_RETRY_DELAY_IN_MS = 60_000;
@@ -50,8 +59,8 @@ export const DELIVERY_LEASE_IN_MS = 4 * 60_000;
 const MAX_ERROR_CHARS = 1000;
 const MAX_RETRY_DELAY_IN_MS = 6 * 3_600_000;
 
-/** The delivery states every configured channel starts an alert with. */
-export function initialDeliveries(channels: readonly AlertChannel[]): Record<string, ChannelDelivery> {
+/** The delivery states every configured channel (usable or disabled) starts an alert with. */
+export function initialDeliveries(channels: readonly { readonly name: string }[]): Record<string, ChannelDelivery> {
   return Object.fromEntries(channels.map((channel) => [channel.name, { state: "pending", attempts: 0 } satisfies ChannelDelivery]));
 }
 
@@ -74,7 +83,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
   // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
-  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), messagesDelivered: 0, cutShort: false };
+  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), refused: [], messagesDelivered: 0, cutShort: false };
   for (const channel of channels) await deliverOnChannel(channel, pending, pass, options);
   // A send the deadline cancelled counts too: the run did not finish its delivery.
   if (options.abortSignal?.aborted) pass.cutShort = true;
@@ -82,14 +91,42 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   const untried = pending.filter((stored) => !pass.updates.has(stored.alert.id));
   if (untried.length > 0) await outbox.release(untried);
 
-  const counts = await writeOutcomes(pass.updates, outbox, log);
-  return { messagesDelivered: pass.messagesDelivered, ...counts, alertsRateLimited: pass.rateLimited.size, cutShort: pass.cutShort, alertsQuarantined: untrusted.length };
+  const heldOn = new Set([...(options.disabled ?? []), ...pass.refused].map((d) => d.name));
+  const counts = await writeOutcomes(pass.updates, outbox, log, heldOn);
+  const held = heldCounts(listed, pass.updates, heldOn);
+  const alertsHeld = new Set(Object.values(held).flat()).size;
+  for (const [name, ids] of Object.entries(held)) if (ids.length > 0) log.warn(`alert delivery: channel=${name} is disabled; ${ids.length} alert(s) held for it until it works`);
+  return {
+    messagesDelivered: pass.messagesDelivered,
+    ...counts,
+    alertsRateLimited: pass.rateLimited.size,
+    cutShort: pass.cutShort,
+    alertsQuarantined: untrusted.length,
+    alertsHeld,
+    held: Object.fromEntries(Object.entries(held).map(([name, ids]) => [name, ids.length])),
+    refused: pass.refused,
+  };
+}
+
+/** Per disabled channel, the ids of the alerts still waiting for it (as written by this run, else as listed). */
+function heldCounts(listed: readonly StoredAlert[], updates: DeliveryPass["updates"], heldOn: ReadonlySet<string>): Record<string, string[]> {
+  const held: Record<string, string[]> = Object.fromEntries([...heldOn].map((name) => [name, []]));
+  for (const stored of listed) {
+    const deliveries = updates.get(stored.alert.id)?.deliveries ?? stored.deliveries;
+    for (const name of heldOn) {
+      const state = deliveries[name]?.state;
+      if (state === "pending" || state === "retrying") held[name]?.push(stored.alert.id);
+    }
+  }
+  return held;
 }
 
 /** What one delivery pass has done so far, across channels. */
 interface DeliveryPass {
   readonly updates: Map<string, { stored: StoredAlert; deliveries: Record<string, ChannelDelivery> }>;
   readonly rateLimited: Set<string>;
+  /** Channels that refused their settings at send time: the rest of their turn is skipped. */
+  readonly refused: DisabledChannel[];
   messagesDelivered: number;
   cutShort: boolean;
 }
@@ -115,6 +152,13 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
     const groupKey = groupKeyOf(channel.name, alerts);
     const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
     if (outcome.kind === "delivered") pass.messagesDelivered++;
+    if (outcome.kind === "deadLetter" && outcome.setting !== undefined) {
+      // The channel's settings are wrong, not the alerts: they stay pending (no attempt counted) until it works.
+      const refused = refusedChannel(channel.name, outcome.setting, outcome.error);
+      pass.refused.push(refused);
+      log.warn(`alert delivery: channel ${channel.name} disabled for this run: ${refused.reason}; ${groups.slice(index).flat().length} alert(s) held`);
+      return;
+    }
     for (const stored of group) {
       const entry = pass.updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
       const previous = stored.deliveries[channel.name] ?? { state: "pending", attempts: 0 };
@@ -133,6 +177,7 @@ async function writeOutcomes(
   updates: DeliveryPass["updates"],
   outbox: Outbox,
   log: Logger,
+  heldOn: ReadonlySet<string>,
 ): Promise<Pick<DeliverySummary, "alertsDelivered" | "alertsRetrying" | "alertsDeadLettered">> {
   let alertsDelivered = 0;
   let alertsRetrying = 0;
@@ -143,7 +188,10 @@ async function writeOutcomes(
       log.info(`alert ${stored.alert.id}: another run updated its delivery state first; keeping theirs`);
       continue;
     }
-    const states = Object.values(deliveries).map((d) => d.state);
+    // A disabled channel's pending state is counted as held, not as retrying.
+    const states = Object.entries(deliveries)
+      .filter(([name]) => !heldOn.has(name))
+      .map(([, d]) => d.state);
     if (states.includes("deadLettered")) alertsDeadLettered++;
     if (states.includes("retrying") || states.includes("pending")) alertsRetrying++;
     else if (states.includes("delivered")) alertsDelivered++;
@@ -164,7 +212,7 @@ export async function deliverNotice(notice: HealthNotice, options: Omit<Delivery
       log.warn(`health notice: channel=${channel.name} rate limit reached; it goes on a later run`);
       continue;
     }
-    const context: SendContext = { groupKey: `health-${notice.kind}-${notice.tenantId}-${notice.at}`, log: (line) => log.info(line) };
+    const context: SendContext = { groupKey: `health-${notice.kind}-${notice.channel ?? ""}-${notice.tenantId}-${notice.at}`, log: (line) => log.info(line) };
     const outcome = await sendSafely(() => channel.sendNotice(notice, context));
     log.info(`health notice (${notice.kind}): channel=${channel.name} outcome=${describe(outcome)}`);
     if (outcome.kind === "delivered") delivered.push(channel.name);

@@ -35,6 +35,8 @@ export interface EmailChannelOptions {
 
 /** Operation failures that a new send may fix; any other failure code is permanent. */
 const TRANSIENT_FAILURE_CODES = /^(InternalServerError|ServiceUnavailable|ServerBusy|Timeout|GatewayTimeout|TooManyRequests|Throttled)$/i;
+/** Error codes of a send request refused because of the sender address or its domain (ALERT_EMAIL_FROM). */
+const SENDER_REFUSED_CODES = /^DomainNotLinked$/i;
 /** HTTP statuses that mean the request itself is wrong, or the sender domain is: retrying cannot help. */
 const PERMANENT_HTTP_STATUSES = new Set([400, 404, 405, 409, 413, 415, 422]);
 
@@ -95,8 +97,8 @@ export class EmailChannel implements AlertChannel {
       const outcome = { ...(await this.sendChunk(message, context, recipients)), chunk: index };
       context.log(`email: message ${index + 1}/${chunks.length} (${recipients.length} recipients): ${describe(outcome)}`);
       outcomes.push(outcome);
-      // Throttled or unreachable: the next chunk would fare no better; the retry sends what is left.
-      if (outcome.kind === "retry") break;
+      // Throttled, unreachable or the sender refused: the next chunk would fare no better; the retry sends what is left.
+      if (outcome.kind === "retry" || (outcome.kind === "deadLetter" && outcome.setting !== undefined)) break;
     }
     return combine(outcomes, chunks.length);
   }
@@ -234,7 +236,9 @@ function classifyRestError(error: RestError): SendOutcome {
     const retryAfterInMs = retryAfterOf(error);
     return { kind: "retry", error: what, ...(retryAfterInMs !== undefined && { retryAfterInMs }) };
   }
-  if (code === "DomainNotLinked" || PERMANENT_HTTP_STATUSES.has(status)) return { kind: "deadLetter", error: what };
+  // The send itself refused for the sender (no operation was created, so a later send is a fresh one).
+  if (code !== undefined && SENDER_REFUSED_CODES.test(code)) return { kind: "deadLetter", error: what, setting: "ALERT_EMAIL_FROM" };
+  if (PERMANENT_HTTP_STATUSES.has(status)) return { kind: "deadLetter", error: what };
   // 401/403: a key or role problem the operator can fix; pending alerts then go out.
   return { kind: "retry", error: `${what} (check the access key or the identity's role on the Communication Services resource)` };
 }
@@ -262,6 +266,8 @@ function combine(outcomes: readonly ChunkOutcome[], total: number): SendOutcome 
   if (retry?.kind === "retry") {
     return { kind: "retry", error: `${label(retry)}${retry.error}`, ...(retry.retryAfterInMs !== undefined && { retryAfterInMs: retry.retryAfterInMs }) };
   }
+  const refused = deadLetters.find((outcome) => outcome.kind === "deadLetter" && outcome.setting !== undefined);
+  if (refused?.kind === "deadLetter" && refused.setting !== undefined) return { kind: "deadLetter", error: `${label(refused)}${refused.error}`, setting: refused.setting };
   if (deadLetters.length > 0) {
     return { kind: "deadLetter", error: deadLetters.map((outcome) => `${label(outcome)}${outcome.kind === "deadLetter" ? outcome.error : ""}`).join("; ") };
   }

@@ -23,7 +23,7 @@ export class FileChannel implements AlertChannel {
 
   async sendNotice(notice: HealthNotice, context: SendContext): Promise<SendOutcome> {
     const stamp = notice.at.replace(/\.\d{3}Z$/, "Z").replace(/[-:]/g, "");
-    return this.write(`${stamp}-health-${notice.kind}`, notice, renderHealthEmail(notice), context);
+    return this.write(`${stamp}-health-${notice.kind}${notice.channel ? `-${notice.channel}` : ""}`, notice, renderHealthEmail(notice), context);
   }
 
   private async write(baseName: string, data: unknown, email: { subject: string; html: string; plainText: string }, context: SendContext): Promise<SendOutcome> {

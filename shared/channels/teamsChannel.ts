@@ -84,7 +84,9 @@ export class TeamsChannel implements AlertChannel {
       return { kind: "retry", error: what, ...(retryAfterInMs !== undefined && { retryAfterInMs }) };
     }
     if (status === 408 || status >= 500) return { kind: "retry", error: what };
-    // 400 bad card, 401/403 signature, 404 deleted flow, 413 too large: the same post cannot succeed.
+    // 401/403 signature, 404 deleted flow: the URL is what is wrong; fixing it sends the held alerts.
+    if (status === 401 || status === 403 || status === 404) return { kind: "deadLetter", error: what, setting: "TEAMS_WEBHOOK_URL" };
+    // 400 bad card, 413 too large: the same post cannot succeed.
     return { kind: "deadLetter", error: what };
   }
 

@@ -4,8 +4,10 @@ import { validateTeamsWebhookUrl } from "./teamsWebhookUrl";
 import { defaultEmailRateLimit, parseRateLimit, type RateLimit } from "./rateLimit";
 import { readIdentityConfig as readIdentitySection, type IdentityConfig } from "./identityConfig";
 import { settingDefault } from "./settings";
+import { disabledChannel, failIfUnresolvedReference, type DisabledChannel } from "./channelProblems";
 
 export type { IdentityConfig } from "./identityConfig";
+export type { DisabledChannel } from "./channelProblems";
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -54,6 +56,11 @@ export interface ChannelsConfig {
   readonly teams?: TeamsChannelConfig;
   readonly outboxDir?: string;
   readonly maxAttempts: number;
+  /**
+   * Channels that are configured but whose settings cannot be used (an unresolved Key Vault reference,
+   * a malformed URL, an invalid address): left out of the run, their alerts held in the outbox.
+   */
+  readonly disabled?: readonly DisabledChannel[];
 }
 
 export interface Config {
@@ -166,20 +173,18 @@ export function readAlertingConfig(env: Env): AlertingConfig {
   };
 }
 
+/**
+ * The alert channels. A channel whose own settings are unusable does not fail the whole configuration:
+ * it is listed in `disabled` with the setting and the reason, and the other channels carry on. Only
+ * settings shared by every channel (DELIVERY_MAX_ATTEMPTS), or no channel configured at all, throw.
+ */
 export function readChannelsConfig(env: Env, options: LoadConfigOptions = {}): ChannelsConfig {
   const read = settingReader(env);
-  const email = readEmailChannel(read);
-  const teamsUrl = read("TEAMS_WEBHOOK_URL");
-  const extraHosts = splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS"));
-  const teams: TeamsChannelConfig | undefined =
-    teamsUrl === undefined
-      ? undefined
-      : {
-          webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)),
-          rateLimit: wrap("TEAMS_RATE_LIMIT", () => parseRateLimit(read.required("TEAMS_RATE_LIMIT"))),
-        };
+  const disabled: DisabledChannel[] = [];
+  const email = usableOrDisabled("email", () => readEmailChannel(read), disabled);
+  const teams = usableOrDisabled("teams", () => readTeamsChannel(read), disabled);
   const outboxDir = read("ALERT_OUTBOX_DIR");
-  if ((options.requireChannel ?? true) && !email && !teams && !outboxDir) {
+  if ((options.requireChannel ?? true) && !email && !teams && !outboxDir && disabled.length === 0) {
     throw new ConfigError(
       "ALERT_EMAIL_TO",
       "no alert channel is configured: set ACS_ENDPOINT (or ACS_CONNECTION_STRING) with ALERT_EMAIL_FROM and ALERT_EMAIL_TO, and/or TEAMS_WEBHOOK_URL",
@@ -190,6 +195,31 @@ export function readChannelsConfig(env: Env, options: LoadConfigOptions = {}): C
     ...(teams && { teams }),
     ...(outboxDir !== undefined && { outboxDir }),
     maxAttempts: read.integer("DELIVERY_MAX_ATTEMPTS", 1, 1000),
+    ...(disabled.length > 0 && { disabled }),
+  };
+}
+
+/** A channel's settings read: the channel, undefined when not configured, or (a ConfigError) noted as disabled. */
+function usableOrDisabled<T>(name: string, readChannel: () => T | undefined, disabled: DisabledChannel[]): T | undefined {
+  try {
+    return readChannel();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    disabled.push(disabledChannel(name, error));
+    return undefined;
+  }
+}
+
+const TEAMS_SETTINGS = ["TEAMS_WEBHOOK_URL", "TEAMS_WEBHOOK_ALLOWED_HOSTS", "TEAMS_RATE_LIMIT"] as const;
+
+function readTeamsChannel(read: SettingReader): TeamsChannelConfig | undefined {
+  const teamsUrl = read("TEAMS_WEBHOOK_URL");
+  if (teamsUrl === undefined) return undefined;
+  failIfUnresolvedReference(read, TEAMS_SETTINGS);
+  const extraHosts = splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS"));
+  return {
+    webhookUrl: wrap("TEAMS_WEBHOOK_URL", () => validateTeamsWebhookUrl(teamsUrl, extraHosts)),
+    rateLimit: wrap("TEAMS_RATE_LIMIT", () => parseRateLimit(read.required("TEAMS_RATE_LIMIT"))),
   };
 }
 
@@ -206,12 +236,15 @@ function wrap<T>(setting: string, parse: () => T): T {
   }
 }
 
+const EMAIL_SETTINGS = ["ACS_ENDPOINT", "ACS_CONNECTION_STRING", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "ALERT_EMAIL_RATE_LIMIT"] as const;
+
 function readEmailChannel(read: SettingReader): EmailChannelConfig | undefined {
   const endpoint = read("ACS_ENDPOINT");
   const connectionString = read("ACS_CONNECTION_STRING");
   const from = read("ALERT_EMAIL_FROM");
   const to = splitList(read("ALERT_EMAIL_TO"));
   if (endpoint === undefined && connectionString === undefined && from === undefined && to.length === 0) return undefined;
+  failIfUnresolvedReference(read, EMAIL_SETTINGS);
   if (endpoint === undefined && connectionString === undefined) {
     throw new ConfigError("ACS_ENDPOINT", "email is half configured: set ACS_ENDPOINT (managed identity) or ACS_CONNECTION_STRING");
   }

@@ -19,5 +19,9 @@ export type SendOutcome =
   | { readonly kind: "delivered"; readonly messageId?: string }
   /** Transient: try again later, no sooner than retryAfterInMs when the channel said so. */
   | { readonly kind: "retry"; readonly error: string; readonly retryAfterInMs?: number }
-  /** Permanent: retrying cannot help (bad request, unlinked domain, deleted flow). */
-  | { readonly kind: "deadLetter"; readonly error: string };
+  /**
+   * Permanent: retrying cannot help (bad request, unlinked domain, deleted flow). With `setting`, the
+   * channel's configuration is what was refused: the delivery step holds the alerts (no attempt
+   * counted) and disables the channel for the run, until that setting is fixed.
+   */
+  | { readonly kind: "deadLetter"; readonly error: string; readonly setting?: string };

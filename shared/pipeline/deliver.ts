@@ -6,13 +6,13 @@ import type { Stage } from "./pollDeps";
 
 /**
  * Deliver: send what the outbox holds (this run's alerts and any earlier ones still due) on every
- * channel. The bookkeeping of what was sent gets the grace period past the deadline, so it is always
+ * usable channel (a disabled channel's alerts are held). The bookkeeping of what was sent gets the grace period past the deadline, so it is always
  * written; a delivery the deadline cut short fails the run, and the next run sends the rest.
  */
 export const deliver: Stage<void, DeliverySummary> = async (deps, run) => {
   const outbox = new Outbox(deps.table, run.tenantId, deps.tableCounters, run.bookkeeping);
   const sendLog = new SendLogStore(deps.table, run.tenantId, deps.tableCounters, run.bookkeeping);
-  const delivery = await deliverPending({ outbox, channels: deps.channels, now: run.now, maxAttempts: deps.config.channels.maxAttempts, log: run.log, sendLog, abortSignal: run.deadline });
+  const delivery = await deliverPending({ outbox, channels: deps.channels, now: run.now, maxAttempts: deps.config.channels.maxAttempts, log: run.log, sendLog, abortSignal: run.deadline, disabled: deps.config.channels.disabled ?? [] });
   if (delivery.cutShort) throw new RunDeadlineError(`the run's deadline (${run.deadlineInMs / 1000} s) passed while delivering; the alerts not sent yet wait for the next run`);
   return delivery;
 };

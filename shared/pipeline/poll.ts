@@ -1,5 +1,7 @@
 import type { DeliverySummary } from "../channels/deliver";
+import type { DisabledChannel } from "../config/config";
 import type { Alert } from "../domain/alert";
+import { channelHealth, disabledThisRun, usableThisRun } from "./channelHealth";
 import { deliver } from "./deliver";
 import { enrich } from "./enrich";
 import { withHealth } from "./health";
@@ -25,6 +27,11 @@ export interface PollSummary {
   readonly deferred: number;
   readonly forgotten: number;
   readonly delivery?: DeliverySummary;
+  /**
+   * Alert channels this run could not use (broken settings, or refused at send time), sorted; their
+   * alerts are held in the outbox. The run record's `channelsDisabled` dimension.
+   */
+  readonly channelsDisabled: readonly string[];
   readonly graphRequests: number;
   readonly tableTransactions: number;
   readonly durationMs: number;
@@ -41,27 +48,50 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     const enrichment = await enrich(deps, run, observation);
     const seen = { runId: run.runId, tenantId: run.tenantId, baseline: observation.baseline, dryRun: run.dryRun, sessionsSeen: observation.sessionsSeen, skipped: observation.skipped, transitions: observation.changes.length };
     if (run.dryRun) {
-      const result = { ...seen, alertsRecorded: 0, alerts: enrichment.alerts, deferred: enrichment.deferred.length, forgotten: 0, ...runFigures(deps, run) };
+      const result = { ...seen, alertsRecorded: 0, alerts: enrichment.alerts, deferred: enrichment.deferred.length, forgotten: 0, channelsDisabled: namesOf(disabledThisRun(deps, undefined)), ...runFigures(deps, run) };
       return { result, metaBefore: observation.meta, metaAfter: observation.meta, delivered: false };
     }
     const recorded = await record(deps, run, { observation, enrichment });
     const delivery = run.skipDelivery ? undefined : await deliver(deps, run);
-    const metaAfter = await housekeeping(deps, run, recorded.meta);
+    const checked = delivery ? await channelHealth(deps, run, { meta: recorded.meta, delivery }) : recorded.meta;
+    const metaAfter = await housekeeping(deps, run, checked);
     const { alertsRecorded, deferred, forgotten } = recorded.result;
-    const result = { ...seen, alertsRecorded: alertsRecorded.length, alerts: alertsRecorded, deferred: deferred.length + enrichment.deferred.length, forgotten, ...(delivery && { delivery }), ...runFigures(deps, run) };
+    const disabled = disabledThisRun(deps, delivery);
+    const result = { ...seen, alertsRecorded: alertsRecorded.length, alerts: alertsRecorded, deferred: deferred.length + enrichment.deferred.length, forgotten, ...(delivery && { delivery }), channelsDisabled: namesOf(disabled), ...runFigures(deps, run) };
+    // Everything is recorded; with no channel left to carry an alert, the run fails so that Azure Monitor's failed-run rule fires.
+    if (delivery && disabled.length > 0 && usableThisRun(deps, disabled).length === 0) throw new NoUsableChannelError(result, disabled);
     return { result, metaBefore: observation.meta, metaAfter, delivered: delivery !== undefined };
   });
+}
+
+/**
+ * No configured channel could be used: the run recorded its state and alerts (held in the outbox),
+ * then fails. Carries the run's summary, as a successful run returns it.
+ */
+export class NoUsableChannelError extends Error {
+  constructor(
+    readonly summary: PollSummary,
+    readonly disabled: readonly DisabledChannel[],
+  ) {
+    super(`no alert channel is usable, so alerts are held in the outbox: ${disabled.map((d) => `${d.name}: ${d.reason}`).join("; ")}`);
+    this.name = "NoUsableChannelError";
+  }
+}
+
+function namesOf(disabled: readonly DisabledChannel[]): string[] {
+  return [...new Set(disabled.map((d) => d.name))].sort();
 }
 
 /** The one-line summary logged per run. */
 export function formatSummary(summary: PollSummary): string {
   const delivery = summary.delivery
-    ? ` delivered=${summary.delivery.alertsDelivered} retrying=${summary.delivery.alertsRetrying} deadLettered=${summary.delivery.alertsDeadLettered}${summary.delivery.alertsRateLimited ? ` rateLimited=${summary.delivery.alertsRateLimited}` : ""}`
+    ? ` delivered=${summary.delivery.alertsDelivered} retrying=${summary.delivery.alertsRetrying} deadLettered=${summary.delivery.alertsDeadLettered}${summary.delivery.alertsRateLimited ? ` rateLimited=${summary.delivery.alertsRateLimited}` : ""}${summary.delivery.alertsHeld ? ` held=${summary.delivery.alertsHeld}` : ""}`
     : "";
+  const disabled = summary.channelsDisabled.length > 0 ? ` channelsDisabled=${summary.channelsDisabled.join(",")}` : "";
   return (
     `restorewatch run ${summary.runId}${summary.dryRun ? " (dry run)" : ""}${summary.baseline ? " (baseline)" : ""}: tenant=${summary.tenantId} ` +
     `sessions=${summary.sessionsSeen} skipped=${summary.skipped} transitions=${summary.transitions} alertsRecorded=${summary.alertsRecorded} ` +
-    `deferred=${summary.deferred} forgotten=${summary.forgotten}${delivery} graphRequests=${summary.graphRequests} ` +
+    `deferred=${summary.deferred} forgotten=${summary.forgotten}${delivery}${disabled} graphRequests=${summary.graphRequests} ` +
     `tableTransactions=${summary.tableTransactions} durationMs=${summary.durationMs}`
   );
 }

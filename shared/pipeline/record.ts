@@ -19,7 +19,8 @@ export interface Recorded {
  * marked a success in the meta row.
  */
 export const record: Stage<{ readonly observation: Observation; readonly enrichment: Enrichment }, Recorded> = async (deps, run, { observation, enrichment }) => {
-  const pending = initialDeliveries(deps.channels);
+  // A disabled channel gets its pending state too: the alert waits in the outbox until the channel works.
+  const pending = initialDeliveries([...deps.channels, ...(deps.config.channels.disabled ?? [])]);
   const result = await new StateStore(deps.table, run.tenantId, deps.tableCounters, run.deadline).record(enrichment.toRecord, (alert: Alert) => deliveriesFor(alert.silencedBy, pending), observation.gone);
   for (const id of result.deferred) run.log.warn(`session ${id}: another run changed its state first; re-evaluated next run`);
   const at = run.now.toISOString();

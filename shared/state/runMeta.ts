@@ -14,6 +14,18 @@ export interface RunMeta {
   /** Set while a "cannot see your restore sessions" alert is outstanding, cleared by the recovery notice. */
   readonly healthAlertedAt?: string;
   readonly lastPrunedAt?: string;
+  /** Alert channels the last run could not use, and whether a notice has told so. */
+  readonly disabledChannels?: readonly DisabledChannelMemory[];
+}
+
+/** A channel a run found unusable: what was wrong, since when, and when a notice said so. */
+export interface DisabledChannelMemory {
+  readonly name: string;
+  readonly setting: string;
+  readonly reason: string;
+  readonly since: string;
+  /** When a channel took the "cannot send alerts to" notice; absent: not told yet (the next run tries again). */
+  readonly noticedAt?: string;
 }
 
 const META_ROW = `${ROW_PREFIX.meta}run`;
@@ -40,6 +52,7 @@ export class RunMetaStore {
         ...optional("lastError", text("lastError")),
         ...optional("healthAlertedAt", text("healthAlertedAt")),
         ...optional("lastPrunedAt", text("lastPrunedAt")),
+        ...disabledChannelsOf(text("disabledChannels")),
       };
       return { meta, etag: String(entity.etag) };
     } catch (error) {
@@ -51,11 +64,26 @@ export class RunMetaStore {
   /** Replaces the row (last writer wins: these are run facts, not alert decisions). */
   async write(meta: RunMeta): Promise<void> {
     this.counters.pointOperations++;
-    const entity = { partitionKey: this.tenantId, rowKey: META_ROW, ...meta };
+    const { disabledChannels, ...facts } = meta;
+    const entity = { partitionKey: this.tenantId, rowKey: META_ROW, ...facts, disabledChannels: disabledChannels?.length ? JSON.stringify(disabledChannels) : undefined };
     await this.table.upsertEntity(Object.fromEntries(Object.entries(entity).filter(([, v]) => v !== undefined)) as typeof entity, "Replace", { abortSignal: this.signal });
   }
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {
   return (value === undefined ? {} : { [key]: value }) as { [P in K]?: string };
+}
+
+/** The disabledChannels column, read defensively (a row someone edited by hand reads as none). */
+function disabledChannelsOf(json: string | undefined): { disabledChannels?: DisabledChannelMemory[] } {
+  if (json === undefined) return {};
+  try {
+    const parsed: unknown = JSON.parse(json);
+    if (!Array.isArray(parsed)) return {};
+    const text = (value: unknown): value is string => typeof value === "string";
+    const valid = parsed.filter((m): m is DisabledChannelMemory => typeof m === "object" && m !== null && text(m.name) && text(m.setting) && text(m.reason) && text(m.since) && (m.noticedAt === undefined || text(m.noticedAt)));
+    return valid.length > 0 ? { disabledChannels: valid } : {};
+  } catch {
+    return {};
+  }
 }

@@ -19,7 +19,10 @@ describe("channel rate limits", () => {
     const env = { AzureWebJobsStorage: "UseDevelopmentStorage=true", ACS_ENDPOINT: "https://x.communication.azure.com", ALERT_EMAIL_FROM: "a@b.azurecomm.net", ALERT_EMAIL_TO: "c@d.com" };
     expect(loadConfig(env).channels.email?.rateLimit).toEqual(ACS_MANAGED_DOMAIN_LIMIT);
     expect(loadConfig({ ...env, ALERT_EMAIL_RATE_LIMIT: "2/1m" }).channels.email?.rateLimit).toEqual([{ max: 2, windowMs: 60_000 }]);
-    expect(() => loadConfig({ ...env, ALERT_EMAIL_RATE_LIMIT: "lots" })).toThrow(/^ALERT_EMAIL_RATE_LIMIT 'lots' is not a rate/);
+    // A channel's own setting disables that channel, not the whole configuration.
+    const lots = loadConfig({ ...env, ALERT_EMAIL_RATE_LIMIT: "lots" }, { requireChannel: false }).channels;
+    expect(lots.email).toBeUndefined();
+    expect(lots.disabled).toMatchObject([{ name: "email", setting: "ALERT_EMAIL_RATE_LIMIT", reason: expect.stringMatching(/^ALERT_EMAIL_RATE_LIMIT 'lots' is not a rate/) }]);
   });
 
   it("counts sends per window and says when the next slot frees", () => {

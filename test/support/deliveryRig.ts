@@ -3,6 +3,7 @@ import type { AlertChannel } from "../../shared/channels/channel";
 import { EmailChannel } from "../../shared/channels/emailChannel";
 import { TeamsChannel } from "../../shared/channels/teamsChannel";
 import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
+import { loadConfig, type Config } from "../../shared/config/config";
 import { Outbox } from "../../shared/state/outbox";
 import { newTableCounters } from "../../shared/state/tableClient";
 import { teamsMessageProblems } from "../alerts/adaptiveCardCheck";
@@ -33,6 +34,13 @@ export interface Rig {
   /** Email sends the ACS emulator accepted (repeats of an operation id not counted) and Teams posts it answered 2xx. */
   delivered(): { emails: number; teamsPosts: number };
   deliveries(): Promise<Map<string, Record<string, { state: string; attempts: number; lastError?: string }>>>;
+  /**
+   * The settings as a restarted app would read them: these changes over the rig's env (undefined
+   * removes a setting). Later polls build their channels from this configuration.
+   */
+  reconfigure(changes: Record<string, string | undefined>): Config;
+  /** The configuration later polls run with. */
+  config(): Config;
 }
 
 export interface DeliveryRigOptions {
@@ -71,8 +79,9 @@ export async function startDeliveryRig(azurite: AzuriteTable, running: { stop():
     },
   });
   const acsCredential = acsIssuer.credential({ audience: ACS_AUDIENCE });
+  let config = h.config;
   const channels = (): AlertChannel[] => {
-    const { email, teams: teamsConfig } = h.config.channels;
+    const { email, teams: teamsConfig } = config.channels;
     return [
       ...(email ? [new EmailChannel(email, { credential: acsCredential, pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000 })] : []),
       ...(teamsConfig ? [new TeamsChannel(teamsConfig, { timeoutInMs: 2_000 })] : []),
@@ -86,7 +95,17 @@ export async function startDeliveryRig(azurite: AzuriteTable, running: { stop():
     clock,
     acsCredential,
     env: h.env,
-    poll: (pollOptions) => runPoll(h.deps({ channels: channels(), now: () => new Date(clock.now) }), { log: h.log, ...pollOptions }),
+    poll: (pollOptions) => runPoll(h.deps({ config, channels: channels(), now: () => new Date(clock.now) }), { log: h.log, ...pollOptions }),
+    reconfigure: (changes) => {
+      const env: Record<string, string> = { ...h.env };
+      for (const [name, value] of Object.entries(changes)) {
+        if (value === undefined) delete env[name];
+        else env[name] = value;
+      }
+      config = loadConfig(env, { requireChannel: false });
+      return config;
+    },
+    config: () => config,
     fail: (workload = "sharePoint") => {
       sequence++;
       const session = h.graph.createSession({

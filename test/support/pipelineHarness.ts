@@ -27,7 +27,7 @@ export interface Harness {
   /** What runs log to (into logs): pass it to runPoll. */
   readonly log: Logger;
   /** A fresh set of parts (as a new function instance would build), sharing the emulators and table. */
-  deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date }): PollDeps;
+  deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date; config?: Config }): PollDeps;
   poll(options?: PollOptions & { now?: Date }): Promise<PollSummary>;
   table(): TableClient;
   stop(): Promise<void>;
@@ -61,7 +61,7 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
   const credential = issuer.credential({ roles: options.roles ?? [READ_ROLE] });
   const deps: Harness["deps"] = (overrides = {}) =>
     createPollDeps({
-      config,
+      config: overrides.config ?? config,
       channels: overrides.channels ?? [channel],
       credential: overrides.credential ?? credential,
       graphBaseDelayInMs: 10,

@@ -3,7 +3,7 @@ import { loadConfig } from "../../config/config";
 import { readEmulatorOrigins } from "../../config/emulatorOrigins";
 import { createAppCredential } from "../../identity/credentials";
 import { createPollDeps } from "../../pipeline/createPollDeps";
-import { formatSummary, runPoll } from "../../pipeline/poll";
+import { NoUsableChannelError, formatSummary, runPoll, type PollSummary } from "../../pipeline/poll";
 import { cliLogger, type CliCommand } from "./command";
 import { EXIT } from "./exitCodes";
 
@@ -27,8 +27,14 @@ Settings: all of the function's (see the README's settings table); --dry-run nee
     const log = cliLogger(io);
     const channels = dryRun ? [] : createChannels(config.channels, credential, log);
     const deps = createPollDeps({ config, channels, credential, emulatorOrigins: readEmulatorOrigins(io.processEnv ?? {}), ...(io.now && { now: io.now }) });
-    const summary = await runPoll(deps, { log, dryRun });
-    io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    const print = (summary: PollSummary): void => io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
+    try {
+      print(await runPoll(deps, { log, dryRun }));
+    } catch (error) {
+      // Recorded, but no channel could carry an alert: the summary, then the error.
+      if (error instanceof NoUsableChannelError) print(error.summary);
+      throw error;
+    }
     return EXIT.ok;
   },
 };

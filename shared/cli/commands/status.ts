@@ -3,19 +3,23 @@ import { RunMetaStore } from "../../state/runMeta";
 import type { CliCommand } from "./command";
 import { EXIT } from "./exitCodes";
 import { openState } from "./stateAccess";
+import { channelStates, formatChannelState } from "./channelStates";
 
 export const statusCommand: CliCommand = {
   name: "status",
   usage: "status [--json]",
-  summary: "last runs, pending and dead-lettered alerts",
-  help: `Shows the tenant's last run and last success, consecutive failed runs, and every alert not yet
+  summary: "last runs, channels, pending and dead-lettered alerts",
+  help: `Shows the tenant's last run and last success, consecutive failed runs, each alert channel (usable,
+or disabled with the setting at fault, as the app's last run found it or these settings say, and its
+alerts pending or held), and every alert not yet
 delivered on all channels (retrying or dead-lettered), with its attempts and last error, and the
 alert rows that failed re-validation (quarantined: never sent).
 
   --json   print it as JSON
 
 Settings: the state storage (AzureWebJobsStorage or STATE_STORAGE, STATE_TABLE), AZURE_CLIENT_ID for
-identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in).`,
+identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in); the channel settings, if
+set, add the channels configured here.`,
   options: { json: { type: "boolean" } },
   async run({ values }, io) {
     const { table, tenantId, counters } = await openState(io);
@@ -23,11 +27,15 @@ identity-based storage, GRAPH_TENANT_ID (else the tenant of your sign-in).`,
     const { alerts, untrusted } = await new Outbox(table, tenantId, counters).listAll();
     const open = alerts.filter((s) => Object.values(s.deliveries).some((d) => d.state !== "delivered" && d.state !== "silenced"));
     const quarantined = untrusted.map((row) => ({ rowKey: row.rowKey, reason: row.reason, quarantined: row.quarantined !== undefined }));
+    const { channels, settingsError } = channelStates(io.env, meta, alerts);
     if (values["json"]) {
-      io.out(JSON.stringify({ tenantId, meta, alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })), quarantined }, null, 2));
+      io.out(JSON.stringify({ tenantId, meta, channels, ...(settingsError !== undefined && { channelSettingsError: settingsError }), alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })), quarantined }, null, 2));
       return EXIT.ok;
     }
     io.out(`tenant ${tenantId}: last run ${meta.lastRunAt ?? "never"}, last success ${meta.lastSuccessAt ?? "never"}, consecutive failures ${meta.consecutiveFailures}${meta.lastError ? ` (last error: ${meta.lastError})` : ""}`);
+    io.out(`channels:${channels.length === 0 ? " none configured here or named by an alert" : ""}`);
+    for (const channel of channels) io.out(formatChannelState(channel));
+    if (settingsError !== undefined) io.out(`  (the channel settings here cannot be read: ${settingsError})`);
     io.out(`${alerts.length} alert record(s); ${open.length} not delivered everywhere:`);
     for (const stored of open) {
       const channels = Object.entries(stored.deliveries)

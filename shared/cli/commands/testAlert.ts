@@ -12,7 +12,8 @@ export const testAlertCommand: CliCommand = {
   summary: "send a sample alert through every configured channel",
   help: `Sends a sample alert (a SharePoint bulk restore with two failed sites, one named and one known only by
 its URL, and a bulk request with errors) through every configured channel and prints each channel's
-result. Nothing is recorded in the state table.
+result. Nothing is recorded in the state table. A channel whose settings are unusable is reported as
+disabled, with the setting at fault, and makes the command fail; the other channels are still tried.
 
 Settings: the channels (ACS_ENDPOINT or ACS_CONNECTION_STRING with ALERT_EMAIL_FROM and ALERT_EMAIL_TO;
 TEAMS_WEBHOOK_URL; ALERT_OUTBOX_DIR), and AZURE_CLIENT_ID for ACS with the managed identity.`,
@@ -22,7 +23,9 @@ TEAMS_WEBHOOK_URL; ALERT_OUTBOX_DIR), and AZURE_CLIENT_ID for ACS with the manag
     const credential = io.credential ?? createAppCredential(readIdentityConfig(io.env).clientId);
     const now = (io.now?.() ?? new Date()).toISOString();
     const sample = sampleAlert(readTenantSetting(io.env) ?? "test", now);
-    let failures = 0;
+    // A channel whose settings are unusable is reported and counts as a failure; the others are still tried.
+    for (const off of channelsConfig.disabled ?? []) io.out(`${off.name}: disabled: ${off.reason}. ${off.fix}`);
+    let failures = channelsConfig.disabled?.length ?? 0;
     for (const channel of createChannels(channelsConfig, credential, cliLogger(io))) {
       const outcome = await channel.send([sample], { groupKey: groupKeyOf(channel.name, [sample]), log: io.out });
       if (outcome.kind !== "delivered") failures++;
