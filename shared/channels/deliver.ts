@@ -12,6 +12,7 @@ import { boundText } from "../domain/textBounds";
 import { clampRetryAfter } from "../domain/retryAfter";
 import { formatRateLimit } from "../config/rateLimit";
 import { horizonOf, rateBudget } from "./rateBudget";
+import type { Telemetry } from "../domain/telemetry";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;
@@ -23,6 +24,9 @@ export interface DeliveryOptions {
   readonly sendLog?: SendLogStore;
   /** The run's deadline: no send starts after it, and a send in flight is cancelled (and retried next run). */
   readonly abortSignal?: AbortSignal;
+  /** Takes a RestorewatchDelivery record per alert and channel attempted, tagged with the delivering run. */
+  readonly telemetry?: Telemetry;
+  readonly runId?: string;
 }
 
 export interface DeliverySummary {
@@ -113,7 +117,9 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
       return;
     }
     const groupKey = groupKeyOf(channel.name, alerts);
+    const started = Date.now();
     const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
+    const durationMs = Date.now() - started;
     if (outcome.kind === "delivered") pass.messagesDelivered++;
     for (const stored of group) {
       const entry = pass.updates.get(stored.alert.id) ?? { stored, deliveries: { ...stored.deliveries } };
@@ -121,11 +127,29 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
       const next = nextDelivery(previous, outcome, now, options.maxAttempts);
       entry.deliveries[channel.name] = next;
       pass.updates.set(stored.alert.id, entry);
+      trackDelivery(options, channel.name, stored.alert, next, durationMs, group.length);
       // Error level, so App Insights shows it: a dead-lettered alert needs a person (restorewatch status / retry).
       if (next.state === "deadLettered") log.error(`alert ${stored.alert.id} dead-lettered on channel ${channel.name} after ${next.attempts} attempt(s): ${next.lastError ?? ""}`);
     }
     log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
   }
+}
+
+/** One attempt of one alert on one channel, as a RestorewatchDelivery record (an alert of a digest has its own). */
+function trackDelivery(options: DeliveryOptions, channel: string, alert: Alert, next: ChannelDelivery, durationMs: number, messageAlerts: number): void {
+  options.telemetry?.track("delivery", {
+    tenantId: alert.tenantId,
+    runId: options.runId ?? alert.runId,
+    alertId: alert.id,
+    sessionId: alert.session.id,
+    workload: alert.session.workload,
+    channel,
+    outcome: next.state,
+    attempt: next.attempts,
+    error: next.lastError,
+    durationMs,
+    messageAlerts,
+  });
 }
 
 /** Writes every alert's new delivery states (unless another run changed the row first) and counts the results. */

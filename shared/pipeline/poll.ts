@@ -7,6 +7,7 @@ import { housekeeping } from "./housekeeping";
 import { observe } from "./observe";
 import { newRun, runFigures, type PollDeps, type PollOptions } from "./pollDeps";
 import { record } from "./record";
+import { trackRun } from "./runTelemetry";
 
 export type { PollDeps, PollOptions } from "./pollDeps";
 export { BOOKKEEPING_GRACE_IN_MS, RUN_DEADLINE_IN_MS } from "./pollDeps";
@@ -36,7 +37,9 @@ export interface PollSummary {
  * is written unless the whole listing succeeded; a dry run stops after enrich.
  */
 export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promise<PollSummary> {
-  return withHealth(deps, newRun(deps, options), async (run) => {
+  const context = newRun(deps, options);
+  // The RestorewatchRun record: here for a success (its summary), in withHealth for a failure (which knows the tenant).
+  const summary = await withHealth(deps, context, async (run) => {
     const observation = await observe(deps, run);
     const enrichment = await enrich(deps, run, observation);
     const seen = { runId: run.runId, tenantId: run.tenantId, baseline: observation.baseline, dryRun: run.dryRun, sessionsSeen: observation.sessionsSeen, skipped: observation.skipped, transitions: observation.changes.length };
@@ -51,6 +54,8 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     const result = { ...seen, alertsRecorded: alertsRecorded.length, alerts: alertsRecorded, deferred: deferred.length + enrichment.deferred.length, forgotten, ...(delivery && { delivery }), ...runFigures(deps, run) };
     return { result, metaBefore: observation.meta, metaAfter, delivered: delivery !== undefined };
   });
+  trackRun(deps, context, summary);
+  return summary;
 }
 
 /** The one-line summary logged per run. */
