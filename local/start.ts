@@ -1,9 +1,10 @@
 import { fork, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { AcsEmailEmulator } from "./emulators/acsEmailEmulator";
+import { AppInsightsEmulator } from "./emulators/appInsightsEmulator";
 import { GraphEmulator } from "./emulators/graph/graphEmulator";
 import { ManagedIdentityEndpoint } from "./emulators/managedIdentityEndpoint";
 import { SimulatedTenant } from "./simulatedTenant";
@@ -20,6 +21,7 @@ import { OutboxCapture } from "./outboxCapture";
  * <data-dir>/azurite, kept across restarts), a Graph emulator holding a simulated tenant whose
  * restore sessions move through their lifecycle, the App Service managed-identity endpoint, an ACS
  * Email emulator and a Teams Workflows receiver (what they receive is written to <data-dir>/outbox),
+ * an Application Insights ingestion emulator (the telemetry records, as rows, in outbox/telemetry.jsonl),
  * then builds the deploy package (`npm run package`: what Azure runs) and runs it through the emulated
  * Functions host, on plain Node as the worker runs it, on a sped-up clock.
  */
@@ -41,6 +43,7 @@ interface Parts {
   identity?: ManagedIdentityEndpoint;
   acs?: AcsEmailEmulator;
   teams?: TeamsReceiver;
+  appInsights?: AppInsightsEmulator;
   host?: ChildProcess;
 }
 
@@ -78,6 +81,7 @@ async function main(): Promise<number> {
     parts.identity = await ManagedIdentityEndpoint.start({ issuer, roles: [READ_ROLE, USER_READ_ROLE], clientId });
     parts.acs = await AcsEmailEmulator.start({ tls, issuer });
     parts.teams = await TeamsReceiver.start({ tls });
+    parts.appInsights = await AppInsightsEmulator.start({ tls, issuer });
     const outbox = new OutboxCapture(path.join(dataDir, "outbox"));
 
     // The app's settings, as the host would read them from local.settings.json; no secret is real.
@@ -86,7 +90,7 @@ async function main(): Promise<number> {
       AzureWebJobsStorage: parts.azurite.connectionString,
       POLL_SCHEDULE: "0 */5 * * * *",
       GRAPH_ENDPOINT: parts.graph.url,
-      RESTOREWATCH_EMULATOR_ORIGINS: parts.graph.url,
+      RESTOREWATCH_EMULATOR_ORIGINS: [parts.graph.url, parts.appInsights.origin].join(","),
       AZURE_CLIENT_ID: clientId,
       IDENTITY_ENDPOINT: parts.identity.endpoint,
       IDENTITY_HEADER: parts.identity.secret,
@@ -102,15 +106,22 @@ async function main(): Promise<number> {
       // about 40 minutes of demo. Deferral under the limits is covered by the delivery tests.
       ALERT_EMAIL_RATE_LIMIT: "off",
       TEAMS_RATE_LIMIT: "off",
+      // Telemetry as infra/main.bicep sets it: Entra ID with the app's identity (local auth off).
+      APPLICATIONINSIGHTS_CONNECTION_STRING: parts.appInsights.connectionString,
+      APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD`,
     };
     console.log(`restorewatch local run: simulated tenant (seed ${seed}) with ${parts.graph.sessions().length} restore sessions; Azurite data in ${displayPath(path.join(dataDir, "azurite"))}`);
     console.log(`Captured emails and Teams posts: ${path.join(dataDir, "outbox", "index.html")}`);
+    const telemetryFile = path.join(dataDir, "outbox", "telemetry.jsonl");
+    writeFileSync(telemetryFile, "");
+    console.log(`Telemetry (customEvents and dependencies rows, as Application Insights stores them): ${telemetryFile}`);
     console.log(ticks === undefined ? "Press Ctrl+C to stop." : `Stopping after ${ticks} run(s).`);
 
     let runs = 0;
     let failedRuns = 0;
     const emailsSeen = { count: 0 };
     const postsSeen = { count: 0 };
+    const rowsSeen = { count: 0 };
     const capture = (): void => {
       const acs = parts.acs as AcsEmailEmulator;
       const teams = parts.teams as TeamsReceiver;
@@ -125,6 +136,10 @@ async function main(): Promise<number> {
         console.log(`  ▣ Teams card: ${item.title} → outbox/${item.files[0]}`);
       }
       postsSeen.count = teams.posts.length;
+      const rows = (parts.appInsights as AppInsightsEmulator).rows;
+      const fresh = rows.slice(rowsSeen.count);
+      if (fresh.length > 0) appendFileSync(telemetryFile, fresh.map((row) => `${JSON.stringify(row)}\n`).join(""));
+      rowsSeen.count = rows.length;
     };
 
     const exitCode = await new Promise<number>((resolve, reject) => {
@@ -182,7 +197,7 @@ async function stopAll(parts: Parts): Promise<void> {
     await exited;
     clearTimeout(timer);
   }
-  await Promise.all([parts.graph?.stop(), parts.identity?.stop(), parts.acs?.stop(), parts.teams?.stop()]);
+  await Promise.all([parts.graph?.stop(), parts.identity?.stop(), parts.acs?.stop(), parts.teams?.stop(), parts.appInsights?.stop()]);
   await parts.azurite?.stop();
 }
 

@@ -55,6 +55,15 @@ core.exports = {
 Module._cache["@azure/functions-core"] = core;
 `;
 
+/**
+ * Telemetry on, as infra/main.bicep configures it (the figures include whatever telemetry costs at
+ * start-up). The first invocation stops at configuration, before any record is made: nothing is sent.
+ */
+const TELEMETRY_ENV = {
+  APPLICATIONINSIGHTS_CONNECTION_STRING: "InstrumentationKey=00000000-0000-4000-8000-000000000001;IngestionEndpoint=https://westeurope-5.in.applicationinsights.azure.com/",
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=00000000-0000-4000-8000-000000000002;Authorization=AAD",
+};
+
 export async function measureStartup(workDir: string): Promise<StartupFigures> {
   mkdirSync(workDir, { recursive: true });
   const measuredAt = new Date();
@@ -67,12 +76,13 @@ export async function measureStartup(workDir: string): Promise<StartupFigures> {
     const out = execFileSync(process.execPath, ["--require", stub, "-e", script], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], env: { PATH: process.env["PATH"] ?? "", ...env } });
     return Number(out.trim().split("\n").at(-1));
   };
-  const importMs = repeat(() => time(`const t=process.hrtime.bigint();require(${JSON.stringify(entry)});console.log(Number(process.hrtime.bigint()-t)/1e6)`));
+  const importMs = repeat(() => time(`const t=process.hrtime.bigint();require(${JSON.stringify(entry)});console.log(Number(process.hrtime.bigint()-t)/1e6)`, TELEMETRY_ENV));
   // The handler app.timer registered, called as the worker would call it (a Timer, an InvocationContext).
   const firstInvocationMs = repeat(() =>
     time(
       `require(${JSON.stringify(entry)});const context={log(){},warn(){},error(){}};const t=process.hrtime.bigint();` +
         `globalThis.__handlers.pollRestoreSessions({isPastDue:false},context).catch(()=>{}).then(()=>console.log(Number(process.hrtime.bigint()-t)/1e6))`,
+      TELEMETRY_ENV,
     ),
   );
   const dependencyMs = new Map(
@@ -103,7 +113,7 @@ export function renderStartup(figures: StartupFigures): string {
 |---|---|
 ${files}
 
-Start-up on Node ${figures.node}, each figure in a fresh process (the worker's \`@azure/functions-core\` stubbed in as it provides it); measured ${figures.measuredAt.toISOString()} (\`npm run bench -- --startup-only\` rewrites this section alone), load average ${figures.loadAverage.toFixed(1)} on ${os.cpus().length} cores:
+Start-up on Node ${figures.node}, each figure in a fresh process (the worker's \`@azure/functions-core\` stubbed in as it provides it), telemetry on (\`APPLICATIONINSIGHTS_CONNECTION_STRING\` and \`APPLICATIONINSIGHTS_AUTHENTICATION_STRING\` set); measured ${figures.measuredAt.toISOString()} (\`npm run bench -- --startup-only\` rewrites this section alone), load average ${figures.loadAverage.toFixed(1)} on ${os.cpus().length} cores:
 
 - **Importing the deployed entry** (\`index.js\`, what the host waits for before it indexes the app): ${ms(figures.importMs)}. Target: under 200 ms; ${UNBUNDLED_IMPORT_MS} ms before bundling (dist/ with node_modules, Node 20).
 - **The first invocation's runtime** (configuration, identity, Graph, Table Storage and channel clients, loaded by the first timer run and kept): ${ms(figures.firstInvocationMs)}.

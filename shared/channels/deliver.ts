@@ -13,6 +13,7 @@ import { clampRetryAfter } from "../domain/retryAfter";
 import { formatRateLimit } from "../config/rateLimit";
 import { horizonOf, rateBudget } from "./rateBudget";
 import { refusedChannel, type DisabledChannel } from "../config/channelProblems";
+import type { Telemetry } from "../domain/telemetry";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;
@@ -26,6 +27,9 @@ export interface DeliveryOptions {
   readonly abortSignal?: AbortSignal;
   /** Configured channels disabled by their settings: their alerts are held (pending, no attempt counted). */
   readonly disabled?: readonly DisabledChannel[];
+  /** Takes a RestorewatchDelivery record per alert and channel attempted, tagged with the delivering run. */
+  readonly telemetry?: Telemetry;
+  readonly runId?: string;
 }
 
 export interface DeliverySummary {
@@ -150,13 +154,17 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
       return;
     }
     const groupKey = groupKeyOf(channel.name, alerts);
+    const started = Date.now();
     const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
+    const durationMs = Date.now() - started;
     if (outcome.kind === "delivered") pass.messagesDelivered++;
     if (outcome.kind === "deadLetter" && outcome.setting !== undefined) {
       // The channel's settings are wrong, not the alerts: they stay pending (no attempt counted) until it works.
       const refused = refusedChannel(channel.name, outcome.setting, outcome.error);
       pass.refused.push(refused);
       log.warn(`alert delivery: channel ${channel.name} disabled for this run: ${refused.reason}; ${groups.slice(index).flat().length} alert(s) held`);
+      // The attempt that was refused, as a "held" record (no attempt counted: the alert stays pending).
+      for (const stored of group) trackDelivery(options, channel.name, stored.alert, { state: "held", attempts: stored.deliveries[channel.name]?.attempts ?? 0, lastError: refused.reason }, durationMs, group.length);
       return;
     }
     for (const stored of group) {
@@ -165,11 +173,29 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
       const next = nextDelivery(previous, outcome, now, options.maxAttempts);
       entry.deliveries[channel.name] = next;
       pass.updates.set(stored.alert.id, entry);
+      trackDelivery(options, channel.name, stored.alert, next, durationMs, group.length);
       // Error level, so App Insights shows it: a dead-lettered alert needs a person (restorewatch status / retry).
       if (next.state === "deadLettered") log.error(`alert ${stored.alert.id} dead-lettered on channel ${channel.name} after ${next.attempts} attempt(s): ${next.lastError ?? ""}`);
     }
     log.info(`alert delivery: channel=${channel.name} alerts=${alerts.map((a) => a.id).join(",")} outcome=${describe(outcome)}`);
   }
+}
+
+/** One attempt of one alert on one channel, as a RestorewatchDelivery record (an alert of a digest has its own). */
+function trackDelivery(options: DeliveryOptions, channel: string, alert: Alert, next: Pick<ChannelDelivery, "attempts" | "lastError"> & { state: ChannelDelivery["state"] | "held" }, durationMs: number, messageAlerts: number): void {
+  options.telemetry?.track("delivery", {
+    tenantId: alert.tenantId,
+    runId: options.runId ?? alert.runId,
+    alertId: alert.id,
+    sessionId: alert.session.id,
+    workload: alert.session.workload,
+    channel,
+    outcome: next.state,
+    attempt: next.attempts,
+    error: next.lastError,
+    durationMs,
+    messageAlerts,
+  });
 }
 
 /** Writes every alert's new delivery states (unless another run changed the row first) and counts the results. */

@@ -11,6 +11,8 @@ import type { AlertChannel, SendContext } from "./channel";
 import type { SendOutcome } from "../domain/delivery";
 import { retryAfterOfHeaders } from "../domain/retryAfter";
 import { defaultEmailRateLimit, type RateLimit } from "../config/rateLimit";
+import { dependencyPolicy } from "../telemetry/httpDependencies";
+import type { DependencySink } from "../telemetry/recorder";
 
 /** ACS takes at most 50 recipients per message. */
 export const MAX_RECIPIENTS_PER_MESSAGE = 50;
@@ -31,6 +33,8 @@ export interface EmailChannelOptions {
   readonly pollIntervalInMs?: number;
   /** Passed to EmailClient. Retries default to 0: the outbox retries, so a 429's Retry-After never blocks a run. */
   readonly clientOptions?: EmailClientOptions;
+  /** Takes one dependency record per HTTP request to ACS (telemetry). */
+  readonly dependencies?: DependencySink;
 }
 
 /** Operation failures that a new send may fix; any other failure code is permanent. */
@@ -70,7 +74,11 @@ export class EmailChannel implements AlertChannel {
     this.requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
     this.operationWaitInMs = options.operationWaitInMs ?? 10_000;
     this.pollIntervalInMs = options.pollIntervalInMs ?? 1_000;
-    const clientOptions: EmailClientOptions = { ...options.clientOptions, retryOptions: { maxRetries: 0, ...options.clientOptions?.retryOptions } };
+    const clientOptions: EmailClientOptions = {
+      ...options.clientOptions,
+      retryOptions: { maxRetries: 0, ...options.clientOptions?.retryOptions },
+      additionalPolicies: [...(options.clientOptions?.additionalPolicies ?? []), ...(options.dependencies ? [{ policy: dependencyPolicy(options.dependencies, "HTTP"), position: "perRetry" as const }] : [])],
+    };
     this.client = createClient(config, options.credential, clientOptions);
     this.rateLimit = config.rateLimit ?? defaultEmailRateLimit(config.from);
     this.messagesPerSend = Math.ceil(config.to.length / MAX_RECIPIENTS_PER_MESSAGE);

@@ -8,12 +8,15 @@ import type { SendOutcome } from "../domain/delivery";
 import { retryAfterOfHeaders } from "../domain/retryAfter";
 import { TEAMS_DEFAULT_LIMIT, type RateLimit } from "../config/rateLimit";
 import { redactWebhookUrl } from "../config/teamsWebhookUrl";
+import type { DependencySink } from "../telemetry/recorder";
 
 export interface TeamsChannelOptions {
   /** Deadline of one post, default 30 s. */
   readonly timeoutInMs?: number;
   /** Injected for tests; the global fetch by default. */
   readonly fetch?: typeof fetch;
+  /** Takes one dependency record per post (telemetry), naming the webhook by its host only. */
+  readonly dependencies?: DependencySink;
 }
 
 /** How much of an error body goes into the outcome. */
@@ -31,8 +34,10 @@ export class TeamsChannel implements AlertChannel {
   private readonly url: URL;
   private readonly timeoutInMs: number;
   private readonly fetch: typeof fetch;
+  private readonly dependencies: DependencySink | undefined;
 
   constructor(config: TeamsChannelConfig, options: TeamsChannelOptions = {}) {
+    this.dependencies = options.dependencies;
     this.url = new URL(config.webhookUrl.href);
     this.timeoutInMs = options.timeoutInMs ?? 30_000;
     this.fetch = options.fetch ?? fetch;
@@ -52,6 +57,8 @@ export class TeamsChannel implements AlertChannel {
     const timeout = AbortSignal.timeout(this.timeoutInMs);
     const signal = context.abortSignal ? AbortSignal.any([context.abortSignal, timeout]) : timeout;
     let outcome: SendOutcome;
+    const startedAt = new Date();
+    let result: number | string = "Error";
     try {
       const response = await this.fetch(this.url, {
         method: "POST",
@@ -60,14 +67,31 @@ export class TeamsChannel implements AlertChannel {
         signal,
         redirect: "error",
       });
+      result = response.status;
       const body = await response.text();
       outcome = this.classify(response, body);
     } catch (error) {
       const reason = timeout.aborted ? `no answer within ${this.timeoutInMs} ms` : context.abortSignal?.aborted ? "cancelled" : errorMessage(error);
+      if (typeof result !== "number") result = timeout.aborted ? "Timeout" : error instanceof Error ? error.name : "Error";
       outcome = { kind: "retry", error: this.redact(`POST to ${where} failed: ${reason}`) };
     }
+    this.recordPost(startedAt, result, where);
     context.log(`teams: POST ${message.bytes} bytes to ${where}: ${outcome.kind === "delivered" ? `delivered (${outcome.messageId})` : `${outcome.kind} (${outcome.error})`}`);
     return outcome;
+  }
+
+  /** The post as a dependency: the webhook's host only (its path names the flow, its query holds the signature). */
+  private recordPost(startedAt: Date, result: number | string, where: string): void {
+    this.dependencies?.dependency({
+      name: `POST ${this.url.host}`,
+      data: where,
+      target: this.url.host,
+      type: "HTTP",
+      startedAt,
+      durationMs: Date.now() - startedAt.getTime(),
+      resultCode: String(result),
+      success: typeof result === "number" && result < 300,
+    });
   }
 
   private classify(response: Response, body: string): SendOutcome {

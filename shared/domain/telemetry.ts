@@ -55,7 +55,7 @@ export const TELEMETRY_EVENTS = {
       "sessionId",
       "workload",
       "channel",
-      /** delivered | retrying | deadLettered | silenced */
+      /** delivered | retrying | deadLettered | silenced | held (the channel refused its settings at send time; the alert stays pending) */
       "outcome",
       "attempt",
       /** The channel's error, bounded, never a secret (a webhook URL is shown by its host). */

@@ -11,6 +11,7 @@ import { GraphRequestError, errorMessage } from "../domain/errors";
 import { graphTarget } from "./graphClouds";
 import { RestoreAccessDeniedError, directoryReadFix, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
 import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
+import type { DependencySink } from "../telemetry/recorder";
 
 /** The global cloud's Graph scope (the tenant-of-credential look-up; clients use their cloud's). */
 export const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
@@ -32,6 +33,8 @@ export interface GraphApiOptions {
   readonly maxRetries: number;
   readonly timeoutInMs: number;
   readonly counters: GraphTrafficCounters;
+  /** Takes one dependency record per HTTP attempt (telemetry). */
+  readonly dependencies?: DependencySink;
   readonly baseDelayInMs?: number;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
@@ -126,6 +129,7 @@ function graphClientFor(endpoint: URL, tokens: AuthenticationProvider, options: 
     maxRetries: options.maxRetries,
     timeoutInMs: options.timeoutInMs,
     counters: options.counters,
+    ...(options.dependencies && { dependencies: options.dependencies }),
     ...(options.baseDelayInMs !== undefined && { baseDelayInMs: options.baseDelayInMs }),
     ...(options.sleep && { sleep: options.sleep }),
   });

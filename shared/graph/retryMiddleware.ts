@@ -1,6 +1,8 @@
 import type { Context, Middleware, MiddlewareOptions } from "@microsoft/microsoft-graph-client";
 import { GraphRequestError, errorMessage } from "../domain/errors";
 import { retryAfterOfHeaders } from "../domain/retryAfter";
+import { recordHttpCall } from "../telemetry/httpDependencies";
+import type { DependencySink } from "../telemetry/recorder";
 
 export interface GraphTrafficCounters {
   /** HTTP attempts sent to Graph, retries included. */
@@ -21,6 +23,8 @@ export interface RetryMiddlewareOptions {
   /** Largest response body read; a longer one fails the request (ResponseTooLarge) rather than fill memory. */
   readonly maxResponseBytes?: number;
   readonly counters: GraphTrafficCounters;
+  /** Takes one dependency record per HTTP attempt (telemetry); absent: none. */
+  readonly dependencies?: DependencySink;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
@@ -100,6 +104,8 @@ export class RetryMiddleware implements Middleware {
     context.options = { ...context.options, signal: runSignal ? AbortSignal.any([runSignal, timeout]) : timeout };
     let body: string | undefined;
     let response: Response | undefined;
+    const startedAt = new Date();
+    const started = performance.now();
     try {
       counters.requests++;
       context.response = undefined;
@@ -107,7 +113,9 @@ export class RetryMiddleware implements Middleware {
       response = context.response as Response | undefined;
       if (!response) throw new Error("no response");
       body = await readBody(response, maxResponseBytes);
+      this.recordAttempt(context, startedAt, started, response.status);
     } catch (error) {
+      this.recordAttempt(context, startedAt, started, response?.status ?? (error instanceof Error ? error.name : "Error"));
       if (error instanceof GraphRequestError) throw error;
       if (runSignal?.aborted) throw deadlineError(context);
       return { failure: timeout.aborted ? `timed out after ${timeoutInMs} ms` : errorMessage(error) };
@@ -128,6 +136,18 @@ export class RetryMiddleware implements Middleware {
     }
     if (response.ok && isJson(response) && !parsesAsJson(body)) return { failure: "malformed JSON body" };
     return undefined;
+  }
+
+  /** One dependency record per attempt (the body read included), named by method and path; never the query. */
+  private recordAttempt(context: Context, startedAt: Date, started: number, result: number | string): void {
+    if (!this.options.dependencies) return;
+    let url: URL;
+    try {
+      url = new URL(String(context.request));
+    } catch {
+      return;
+    }
+    recordHttpCall(this.options.dependencies, { method: context.options?.method ?? "GET", url, startedAt, durationMs: performance.now() - started, result });
   }
 }
 

@@ -30,6 +30,15 @@ export function createStorageCredential(storageClientId: string | undefined, app
   return storageClientId && storageClientId !== appClientId ? new ManagedIdentityCredential({ clientId: storageClientId }) : appCredential;
 }
 
+/**
+ * The credential for Application Insights ingestion (APPLICATIONINSIGHTS_AUTHENTICATION_STRING
+ * `ClientId=<id>;Authorization=AAD`): that managed identity, the app's own when it is the same one
+ * (or when the string names none).
+ */
+export function createIngestionCredential(clientId: string | undefined, appClientId: string | undefined, appCredential: TokenCredential): TokenCredential {
+  return clientId && clientId !== appClientId ? new ManagedIdentityCredential({ clientId }) : appCredential;
+}
+
 export interface GraphCredentialOptions {
   /** The managed identity's credential when the caller already holds one (createAppCredential's); reused rather than built again. */
   readonly managedIdentity?: TokenCredential;

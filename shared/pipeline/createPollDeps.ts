@@ -8,6 +8,9 @@ import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
 import type { PollDeps } from "./pollDeps";
 import { resolveTenantId } from "../graph/tenant";
+import type { Telemetry } from "../domain/telemetry";
+import { dependencyPolicy } from "../telemetry/httpDependencies";
+import type { DependencySink } from "../telemetry/recorder";
 
 export interface CreatePollDepsOptions {
   readonly config: Config;
@@ -23,6 +26,8 @@ export interface CreatePollDepsOptions {
   readonly graphBaseDelayInMs?: number;
   /** Emulator origins trusted with tokens, from the process environment (readEmulatorOrigins); none in Azure. */
   readonly emulatorOrigins?: readonly string[];
+  /** Where the run's records and the Graph and Table Storage dependencies go (a TelemetryRecorder); absent: nowhere. */
+  readonly telemetry?: Telemetry & DependencySink;
 }
 
 /** Builds the parts of a run from configuration: the one composition root for the function, the CLI and tests. */
@@ -42,6 +47,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     maxRetries: config.graph.maxRetries,
     timeoutInMs: config.graph.timeoutInMs,
     counters: graphCounters,
+    ...(options.telemetry && { dependencies: options.telemetry }),
     ...(options.graphBaseDelayInMs !== undefined && { baseDelayInMs: options.graphBaseDelayInMs }),
   });
   return {
@@ -52,7 +58,8 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     health: newHealthMemory(),
     graph,
     resolveTenant: () => resolveTenantId(config.graph.tenantId, graphCredential, graph.scope),
-    table: createStateTableClient(connection, config.state.tableName, storageCredential),
+    table: createStateTableClient(connection, config.state.tableName, storageCredential, options.telemetry ? [dependencyPolicy(options.telemetry, "Azure table")] : []),
     ...(options.now && { now: options.now }),
+    ...(options.telemetry && { telemetry: options.telemetry }),
   };
 }

@@ -12,7 +12,7 @@ import type { Stage } from "./pollDeps";
 export const deliver: Stage<void, DeliverySummary> = async (deps, run) => {
   const outbox = new Outbox(deps.table, run.tenantId, deps.tableCounters, run.bookkeeping);
   const sendLog = new SendLogStore(deps.table, run.tenantId, deps.tableCounters, run.bookkeeping);
-  const delivery = await deliverPending({ outbox, channels: deps.channels, now: run.now, maxAttempts: deps.config.channels.maxAttempts, log: run.log, sendLog, abortSignal: run.deadline, disabled: deps.config.channels.disabled ?? [] });
+  const delivery = await deliverPending({ outbox, channels: deps.channels, now: run.now, maxAttempts: deps.config.channels.maxAttempts, log: run.log, sendLog, abortSignal: run.deadline, disabled: deps.config.channels.disabled ?? [], runId: run.runId, ...(deps.telemetry && { telemetry: deps.telemetry }) });
   if (delivery.cutShort) throw new RunDeadlineError(`the run's deadline (${run.deadlineInMs / 1000} s) passed while delivering; the alerts not sent yet wait for the next run`);
   return delivery;
 };

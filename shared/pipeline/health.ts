@@ -5,6 +5,7 @@ import { RunMetaStore, type RunMeta } from "../state/runMeta";
 import { SendLogStore } from "../state/sendLog";
 import { ensureTable } from "../state/tableClient";
 import type { HealthMemory, PollDeps, RunContext, TenantRun } from "./pollDeps";
+import { trackFailedRun } from "./runTelemetry";
 
 export function newHealthMemory(): HealthMemory {
   return { consecutiveFailures: 0 };
@@ -41,6 +42,7 @@ export async function withHealth<T>(deps: PollDeps, run: RunContext, body: (run:
     return outcome.result;
   } catch (error) {
     if (!run.dryRun) await recordFailedRun(deps, run, tenantId, error);
+    trackFailedRun(deps, run, tenantId, error);
     throw error;
   }
 }

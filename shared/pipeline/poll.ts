@@ -9,6 +9,7 @@ import { housekeeping } from "./housekeeping";
 import { observe } from "./observe";
 import { newRun, runFigures, type PollDeps, type PollOptions } from "./pollDeps";
 import { record } from "./record";
+import { RecordedRunError, trackRun } from "./runTelemetry";
 
 export type { PollDeps, PollOptions } from "./pollDeps";
 export { BOOKKEEPING_GRACE_IN_MS, RUN_DEADLINE_IN_MS } from "./pollDeps";
@@ -43,7 +44,9 @@ export interface PollSummary {
  * is written unless the whole listing succeeded; a dry run stops after enrich.
  */
 export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promise<PollSummary> {
-  return withHealth(deps, newRun(deps, options), async (run) => {
+  const context = newRun(deps, options);
+  // The RestorewatchRun record: here for a success (its summary), in withHealth for a failure (which knows the tenant).
+  const summary = await withHealth(deps, context, async (run) => {
     const observation = await observe(deps, run);
     const enrichment = await enrich(deps, run, observation);
     const seen = { runId: run.runId, tenantId: run.tenantId, baseline: observation.baseline, dryRun: run.dryRun, sessionsSeen: observation.sessionsSeen, skipped: observation.skipped, transitions: observation.changes.length };
@@ -62,18 +65,20 @@ export async function runPoll(deps: PollDeps, options: PollOptions = {}): Promis
     if (delivery && disabled.length > 0 && usableThisRun(deps, disabled).length === 0) throw new NoUsableChannelError(result, disabled);
     return { result, metaBefore: observation.meta, metaAfter, delivered: delivery !== undefined };
   });
+  trackRun(deps, context, summary);
+  return summary;
 }
 
 /**
  * No configured channel could be used: the run recorded its state and alerts (held in the outbox),
  * then fails. Carries the run's summary, as a successful run returns it.
  */
-export class NoUsableChannelError extends Error {
+export class NoUsableChannelError extends RecordedRunError {
   constructor(
-    readonly summary: PollSummary,
+    override readonly summary: PollSummary,
     readonly disabled: readonly DisabledChannel[],
   ) {
-    super(`no alert channel is usable, so alerts are held in the outbox: ${disabled.map((d) => `${d.name}: ${d.reason}`).join("; ")}`);
+    super(`no alert channel is usable, so alerts are held in the outbox: ${disabled.map((d) => `${d.name}: ${d.reason}`).join("; ")}`, summary);
     this.name = "NoUsableChannelError";
   }
 }

@@ -6,6 +6,7 @@ import type { Logger } from "../domain/logger";
 import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import type { TableTrafficCounters } from "../state/tableClient";
+import type { Telemetry } from "../domain/telemetry";
 
 /** Everything a run needs, built once per instance by the function, the CLI, the local host or a test. */
 export interface PollDeps {
@@ -21,6 +22,8 @@ export interface PollDeps {
   readonly health: HealthMemory;
   /** The clock (tests move it). */
   readonly now?: () => Date;
+  /** Takes the run, alert and delivery records (Application Insights customEvents); absent: none. */
+  readonly telemetry?: Telemetry;
 }
 
 /**
@@ -67,7 +70,7 @@ export interface RunContext {
   /** Ends the bookkeeping of what was sent, a grace period after the deadline. */
   readonly bookkeeping: AbortSignal;
   /** Performance counters at the start, for the run's own figures. */
-  readonly started: { readonly at: number; readonly graphRequests: number; readonly tableTransactions: number };
+  readonly started: { readonly at: number; readonly graphRequests: number; readonly tableTransactions: number; readonly graphThrottled: number; readonly graphBytes: number };
 }
 
 /** A run of a known tenant (the state partition): what the stages after tenant resolution get. */
@@ -92,7 +95,13 @@ export function newRun(deps: PollDeps, options: PollOptions): RunContext {
     deadlineInMs,
     deadline: AbortSignal.timeout(deadlineInMs),
     bookkeeping: AbortSignal.timeout(deadlineInMs + BOOKKEEPING_GRACE_IN_MS),
-    started: { at: Date.now(), graphRequests: deps.graphCounters.requests, tableTransactions: deps.tableCounters.transactions },
+    started: {
+      at: Date.now(),
+      graphRequests: deps.graphCounters.requests,
+      tableTransactions: deps.tableCounters.transactions,
+      graphThrottled: deps.graphCounters.throttled,
+      graphBytes: deps.graphCounters.bytesRead,
+    },
   };
 }
 

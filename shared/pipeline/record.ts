@@ -6,6 +6,7 @@ import type { Enrichment } from "./enrich";
 import type { Observation } from "./observe";
 import type { Stage } from "./pollDeps";
 import { deliveriesFor } from "./silencing";
+import { trackAlerts } from "./runTelemetry";
 
 export interface Recorded {
   readonly result: RecordResult;
@@ -22,6 +23,7 @@ export const record: Stage<{ readonly observation: Observation; readonly enrichm
   // A disabled channel gets its pending state too: the alert waits in the outbox until the channel works.
   const pending = initialDeliveries([...deps.channels, ...(deps.config.channels.disabled ?? [])]);
   const result = await new StateStore(deps.table, run.tenantId, deps.tableCounters, run.deadline).record(enrichment.toRecord, (alert: Alert) => deliveriesFor(alert.silencedBy, pending), observation.gone);
+  trackAlerts(deps, run, result.alertsRecorded);
   for (const id of result.deferred) run.log.warn(`session ${id}: another run changed its state first; re-evaluated next run`);
   const at = run.now.toISOString();
   const { lastError: _cleared, ...before } = observation.meta;

@@ -1,6 +1,6 @@
 import { TableClient } from "@azure/data-tables";
 import type { TokenCredential } from "@azure/core-auth";
-import { RestError } from "@azure/core-rest-pipeline";
+import { RestError, type PipelinePolicy } from "@azure/core-rest-pipeline";
 import type { StorageConnection } from "../config/config";
 
 /** Table Storage traffic of a run (benchmarks and the run summary). */
@@ -22,14 +22,16 @@ export function newTableCounters(): TableTrafficCounters {
  * any host and port) are allowed for connection strings only; identity-based connections need https
  * unless they point at a loopback emulator.
  */
-export function createStateTableClient(connection: StorageConnection, tableName: string, credential: () => TokenCredential): TableClient {
+export function createStateTableClient(connection: StorageConnection, tableName: string, credential: () => TokenCredential, policies: readonly PipelinePolicy[] = []): TableClient {
+  // Each HTTP attempt passes the policies (telemetry's dependency records).
+  const additionalPolicies = policies.map((policy) => ({ policy, position: "perRetry" as const }));
   if (connection.kind === "connectionString") {
     const insecure = connection.connectionString === "UseDevelopmentStorage=true" || /TableEndpoint=http:|DefaultEndpointsProtocol=http;/i.test(connection.connectionString);
-    return TableClient.fromConnectionString(connection.connectionString, tableName, { allowInsecureConnection: insecure });
+    return TableClient.fromConnectionString(connection.connectionString, tableName, { allowInsecureConnection: insecure, additionalPolicies });
   }
   const url = new URL(connection.tableServiceUri);
   const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-  return new TableClient(connection.tableServiceUri, tableName, credential(), { allowInsecureConnection: url.protocol === "http:" && loopback });
+  return new TableClient(connection.tableServiceUri, tableName, credential(), { allowInsecureConnection: url.protocol === "http:" && loopback, additionalPolicies });
 }
 
 /**

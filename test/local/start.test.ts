@@ -150,6 +150,19 @@ describe("npm start (local/start.ts)", () => {
     expect(processGroup(child.pid)).toEqual([]);
   }, 120_000);
 
+  it("writes each run's telemetry as Application Insights rows to outbox/telemetry.jsonl", () => {
+    const rows = readFileSync(path.join(dataDir, "outbox/telemetry.jsonl"), "utf8").trim().split("\n").map((line) => JSON.parse(line) as { table: string; name: string; customDimensions: Record<string, string> });
+    const named = (name: string) => rows.filter((r) => r.table === "customEvents" && r.name === name);
+    expect(named("RestorewatchRun").map((r) => r.customDimensions["outcome"])).toEqual(["succeeded", "succeeded", "succeeded"]);
+    const alerted = named("RestorewatchAlert").map((r) => r.customDimensions["sessionId"]);
+    // Every failure has its alert record (stuck sessions may add their own).
+    for (const id of summary.alertable) expect(alerted, id).toContain(id);
+    const deliveries = named("RestorewatchDelivery");
+    expect(deliveries).toHaveLength(alerted.length * 2);
+    expect(new Set(deliveries.map((r) => `${r.customDimensions["channel"]}:${r.customDimensions["outcome"]}`))).toEqual(new Set(["email:delivered", "teams:delivered"]));
+    expect(new Set(rows.filter((r) => r.table === "dependencies").map((r) => (r as { type?: string }).type))).toEqual(new Set(["HTTP", "Azure table"]));
+  });
+
   const chromium = ["chromium", "chromium-browser", "google-chrome"].find((name) => spawnSync("which", [name]).status === 0);
   it.skipIf(!chromium)(`renders the outbox page in headless Chromium with every card and no error${chromium ? "" : " (skipped: no chromium on this machine; apt-get install chromium)"}`, () => {
     expect(summary, "the npm start test ran first").toBeDefined();

@@ -18,7 +18,7 @@ const folders = folderGraph(graph);
 /** Lower imports nothing higher. Folders on the same rank do not import each other either. */
 const LAYERS: readonly (readonly string[])[] = [
   ["shared/domain"],
-  ["shared/config"],
+  ["shared/config", "shared/telemetry"],
   ["shared/graph", "shared/identity"],
   ["shared/alerts", "shared/state"],
   ["shared/channels"],

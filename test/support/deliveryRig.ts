@@ -13,6 +13,7 @@ import { TEST_TENANT_ID, TokenIssuer } from "../../local/emulators/tokens";
 import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { loadTestTls } from "../../local/emulators/tls";
 import { startHarness, type Harness, type HarnessOptions } from "./pipelineHarness";
+import type { TelemetryRecorder } from "../../shared/telemetry/recorder";
 
 /**
  * The whole path an admin depends on, for a test to drive: Graph emulator → pipeline → Azurite outbox
@@ -49,6 +50,8 @@ export interface DeliveryRigOptions {
   readonly env?: Record<string, string>;
   /** The harness's Graph emulator options and the roles of its tokens. */
   readonly harness?: Omit<HarnessOptions, "env">;
+  /** Takes the run's records and every channel's, Graph's and Table Storage's dependencies. */
+  readonly telemetry?: TelemetryRecorder;
 }
 
 export async function startDeliveryRig(azurite: AzuriteTable, running: { stop(): Promise<void> }[], options: DeliveryRigOptions = {}): Promise<Rig> {
@@ -82,9 +85,10 @@ export async function startDeliveryRig(azurite: AzuriteTable, running: { stop():
   let config = h.config;
   const channels = (): AlertChannel[] => {
     const { email, teams: teamsConfig } = config.channels;
+    const recorded = options.telemetry ? { dependencies: options.telemetry } : {};
     return [
-      ...(email ? [new EmailChannel(email, { credential: acsCredential, pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000 })] : []),
-      ...(teamsConfig ? [new TeamsChannel(teamsConfig, { timeoutInMs: 2_000 })] : []),
+      ...(email ? [new EmailChannel(email, { credential: acsCredential, pollIntervalInMs: 10, operationWaitInMs: 2_000, requestTimeoutInMs: 5_000, ...recorded })] : []),
+      ...(teamsConfig ? [new TeamsChannel(teamsConfig, { timeoutInMs: 2_000, ...recorded })] : []),
     ];
   };
   let sequence = 0;
@@ -95,7 +99,7 @@ export async function startDeliveryRig(azurite: AzuriteTable, running: { stop():
     clock,
     acsCredential,
     env: h.env,
-    poll: (pollOptions) => runPoll(h.deps({ config, channels: channels(), now: () => new Date(clock.now) }), { log: h.log, ...pollOptions }),
+    poll: (pollOptions) => runPoll(h.deps({ config, channels: channels(), now: () => new Date(clock.now), ...(options.telemetry && { telemetry: options.telemetry }) }), { log: h.log, ...pollOptions }),
     reconfigure: (changes) => {
       const env: Record<string, string> = { ...h.env };
       for (const [name, value] of Object.entries(changes)) {

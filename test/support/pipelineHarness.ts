@@ -4,6 +4,7 @@ import { TableClient } from "@azure/data-tables";
 import type { AlertChannel } from "../../shared/channels/channel";
 import { loadConfig, type Config } from "../../shared/config/config";
 import { createPollDeps } from "../../shared/pipeline/createPollDeps";
+import type { TelemetryRecorder } from "../../shared/telemetry/recorder";
 import type { Logger } from "../../shared/domain/logger";
 import { runPoll, type PollOptions, type PollSummary } from "../../shared/pipeline/poll";
 import { newRun, type TenantRun } from "../../shared/pipeline/pollDeps";
@@ -27,7 +28,7 @@ export interface Harness {
   /** What runs log to (into logs): pass it to runPoll. */
   readonly log: Logger;
   /** A fresh set of parts (as a new function instance would build), sharing the emulators and table. */
-  deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date; config?: Config }): PollDeps;
+  deps(overrides?: { credential?: TokenCredential; channels?: AlertChannel[]; now?: () => Date; config?: Config; telemetry?: TelemetryRecorder }): PollDeps;
   poll(options?: PollOptions & { now?: Date }): Promise<PollSummary>;
   table(): TableClient;
   stop(): Promise<void>;
@@ -67,6 +68,7 @@ export async function startHarness(azurite: AzuriteTable, options: HarnessOption
       graphBaseDelayInMs: 10,
       emulatorOrigins: [graph.url],
       ...(overrides.now && { now: overrides.now }),
+      ...(overrides.telemetry && { telemetry: overrides.telemetry }),
     });
   return {
     graph,

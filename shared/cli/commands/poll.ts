@@ -1,7 +1,9 @@
 import { createChannels } from "../../channels/createChannels";
 import { loadConfig } from "../../config/config";
 import { readEmulatorOrigins } from "../../config/emulatorOrigins";
-import { createAppCredential } from "../../identity/credentials";
+import { randomBytes } from "node:crypto";
+import { createAppCredential, createIngestionCredential } from "../../identity/credentials";
+import { createTelemetry } from "../../telemetry/createTelemetry";
 import { createPollDeps } from "../../pipeline/createPollDeps";
 import { NoUsableChannelError, formatSummary, runPoll, type PollSummary } from "../../pipeline/poll";
 import { cliLogger, type CliCommand } from "./command";
@@ -25,16 +27,21 @@ Settings: all of the function's (see the README's settings table); --dry-run nee
     const config = loadConfig(io.env, { requireChannel: !dryRun });
     const credential = io.credential ?? createAppCredential(config.identity.clientId);
     const log = cliLogger(io);
-    const channels = dryRun ? [] : createChannels(config.channels, credential, log);
-    const deps = createPollDeps({ config, channels, credential, emulatorOrigins: readEmulatorOrigins(io.processEnv ?? {}), ...(io.now && { now: io.now }) });
+    const emulatorOrigins = readEmulatorOrigins(io.processEnv ?? {});
+    // The same records as the timer function, when the settings name Application Insights.
+    const telemetry = createTelemetry({ env: io.env, credentialFor: (auth) => createIngestionCredential(auth.clientId, config.identity.clientId, credential), emulatorOrigins, log });
+    const channels = dryRun ? [] : createChannels(config.channels, credential, log, telemetry);
+    const deps = createPollDeps({ config, channels, credential, emulatorOrigins, telemetry, ...(io.now && { now: io.now }) });
     const print = (summary: PollSummary): void => io.out(values["json"] ? JSON.stringify(summary, null, 2) : formatSummary(summary));
     try {
-      print(await runPoll(deps, { log, dryRun }));
+      print(await telemetry.withOperation({ id: randomBytes(16).toString("hex"), name: "restorewatch poll" }, () => runPoll(deps, { log, dryRun })));
+      return EXIT.ok;
     } catch (error) {
       // Recorded, but no channel could carry an alert: the summary, then the error.
       if (error instanceof NoUsableChannelError) print(error.summary);
       throw error;
+    } finally {
+      await telemetry.flush(log);
     }
-    return EXIT.ok;
   },
 };
