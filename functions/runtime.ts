@@ -1,12 +1,14 @@
-import type { InvocationContext } from "@azure/functions";
+import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import { createChannels } from "../shared/channels/createChannels";
-import { loadConfig } from "../shared/config/config";
+import { loadConfig, readChannelsConfig, readIdentityConfig, readTenantSetting } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
-import { errorMessage } from "../shared/domain/errors";
+import { ConfigError, errorMessage } from "../shared/domain/errors";
 import { createAppCredential } from "../shared/identity/credentials";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
 import type { Logger } from "../shared/domain/logger";
 import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
+import { describeTestResult, sendTestAlert } from "../shared/pipeline/testAlert";
+import { configurationErrorResponse, testAlertResponse } from "./testAlertResponse";
 
 /**
  * What the functions need beyond `@azure/functions`: configuration, credentials, the Graph, Table
@@ -18,9 +20,13 @@ import { formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
  */
 let deps: PollDeps | undefined;
 
+/** This invocation's log: each run writes to the invocation that runs it. */
+function invocationLog(context: InvocationContext): Logger {
+  return { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+}
+
 export async function runScheduledPoll(context: InvocationContext): Promise<void> {
-  // This invocation's log: each run writes to the invocation that runs it.
-  const log: Logger = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+  const log = invocationLog(context);
   try {
     if (!deps) {
       const config = loadConfig(process.env);
@@ -34,4 +40,24 @@ export async function runScheduledPoll(context: InvocationContext): Promise<void
     context.error(`restorewatch run failed: ${errorMessage(error)}`);
     throw error;
   }
+}
+
+/**
+ * The test alert from the deployed app: the channel settings (with their Key Vault references as App
+ * Service resolved them) and the app's identity, read on each call so that a fixed setting shows at
+ * once. Only the channel settings count: a broken Graph or state setting does not stop a test of the channels.
+ */
+export async function runTestAlert(context: InvocationContext): Promise<HttpResponseInit> {
+  const log = invocationLog(context);
+  let settings;
+  try {
+    settings = { channels: readChannelsConfig(process.env), clientId: readIdentityConfig(process.env).clientId, tenantId: readTenantSetting(process.env) ?? "test" };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    context.error(`test alert not sent: ${error.message}`);
+    return configurationErrorResponse(error.message);
+  }
+  const result = await sendTestAlert(settings.channels, createAppCredential(settings.clientId), { tenantId: settings.tenantId, now: new Date(), log });
+  for (const channel of result.channels) (channel.outcome === "delivered" ? log.info : log.warn)(`test alert ${result.alertId}: ${describeTestResult(channel)}`);
+  return testAlertResponse(result);
 }
