@@ -46,8 +46,12 @@ const MAX_ERROR_CHARS = 500;
  * failed result too, so the caller always gets an answer for every channel.
  */
 export async function sendTestAlert(config: ChannelsConfig, credential: TokenCredential | undefined, options: TestAlertOptions): Promise<TestAlertResult> {
+  return sendTestAlertThrough(createChannels(config, credential, options.log), config, options);
+}
+
+/** The same through channels already built (config: where the secrets to keep out of the results are). */
+export async function sendTestAlertThrough(channels: readonly AlertChannel[], config: ChannelsConfig, options: TestAlertOptions): Promise<TestAlertResult> {
   const sample = sampleAlert(options.tenantId, options.now.toISOString());
-  const channels = createChannels(config, credential, options.log);
   const results = await Promise.all(channels.map((channel) => sendToChannel(channel, sample, config, options)));
   return { alertId: sample.id, channels: results };
 }
