@@ -4,3 +4,4 @@
  * runtime on its first invocation, so the host indexes the app without paying for the SDKs.
  */
 import "./pollRestoreSessions";
+import "./opsTestAlert";

@@ -1,14 +1,16 @@
-import type { InvocationContext } from "@azure/functions";
+import type { HttpResponseInit, InvocationContext } from "@azure/functions";
 import { createChannels } from "../shared/channels/createChannels";
-import { loadConfig } from "../shared/config/config";
+import { loadConfig, readChannelsConfig, readIdentityConfig, readTenantSetting } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
-import { errorMessage } from "../shared/domain/errors";
+import { ConfigError, errorMessage } from "../shared/domain/errors";
 import { createAppCredential, createIngestionCredential } from "../shared/identity/credentials";
 import { createPollDeps } from "../shared/pipeline/createPollDeps";
 import type { Logger } from "../shared/domain/logger";
 import { NoUsableChannelError, formatSummary, runPoll, type PollDeps } from "../shared/pipeline/poll";
+import { describeTestResult, sendTestAlert } from "../shared/pipeline/testAlert";
 import { createTelemetry } from "../shared/telemetry/createTelemetry";
 import type { Operation, TelemetryRecorder } from "../shared/telemetry/recorder";
+import { configurationErrorResponse, testAlertResponse } from "./testAlertResponse";
 
 /**
  * What the functions need beyond `@azure/functions`: configuration, credentials, the Graph, Table
@@ -21,9 +23,13 @@ import type { Operation, TelemetryRecorder } from "../shared/telemetry/recorder"
 let deps: PollDeps | undefined;
 let telemetry: TelemetryRecorder | undefined;
 
+/** This invocation's log: each run writes to the invocation that runs it. */
+function invocationLog(context: InvocationContext): Logger {
+  return { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+}
+
 export async function runScheduledPoll(context: InvocationContext): Promise<void> {
-  // This invocation's log: each run writes to the invocation that runs it.
-  const log: Logger = { info: (m) => context.log(m), warn: (m) => context.warn(m), error: (m) => context.error(m) };
+  const log = invocationLog(context);
   const recorder = (telemetry ??= instanceTelemetry(log));
   try {
     await recorder.withOperation(operationOf(context), () => poll(context, log, recorder));
@@ -69,4 +75,24 @@ function instanceTelemetry(log: Logger): TelemetryRecorder {
 function operationOf(context: InvocationContext): Operation {
   const traceId = context.traceContext?.traceParent?.split("-")[1];
   return { id: traceId && /^[0-9a-f]{32}$/.test(traceId) ? traceId : context.invocationId, name: context.functionName };
+}
+
+/**
+ * The test alert from the deployed app: the channel settings (with their Key Vault references as App
+ * Service resolved them) and the app's identity, read on each call so that a fixed setting shows at
+ * once. Only the channel settings count: a broken Graph or state setting does not stop a test of the channels.
+ */
+export async function runTestAlert(context: InvocationContext): Promise<HttpResponseInit> {
+  const log = invocationLog(context);
+  let settings;
+  try {
+    settings = { channels: readChannelsConfig(process.env), clientId: readIdentityConfig(process.env).clientId, tenantId: readTenantSetting(process.env) ?? "test" };
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    context.error(`test alert not sent: ${error.message}`);
+    return configurationErrorResponse(error.message);
+  }
+  const result = await sendTestAlert(settings.channels, createAppCredential(settings.clientId), { tenantId: settings.tenantId, now: new Date(), log });
+  for (const channel of result.channels) (channel.outcome === "delivered" ? log.info : log.warn)(`test alert ${result.alertId}: ${describeTestResult(channel)}`);
+  return testAlertResponse(result);
 }

@@ -25,12 +25,13 @@ import { OutboxCapture } from "./outboxCapture";
  * then builds the deploy package (`npm run package`: what Azure runs) and runs it through the emulated
  * Functions host, on plain Node as the worker runs it, on a sped-up clock.
  */
-const USAGE = `usage: npm start [-- --ticks <n>] [--speed <n>] [--data-dir <dir>] [--seed <n>]
+const USAGE = `usage: npm start [-- --ticks <n>] [--speed <n>] [--data-dir <dir>] [--seed <n>] [--port <n>]
 
   --ticks <n>     stop after n runs of the function (for scripts); default: run until Ctrl+C
   --speed <n>     clock speed-up of the emulated host; default 30 (the 5-minute schedule fires every 10 s)
   --data-dir <d>  where Azurite's data, the TLS certificate and the outbox go; default .local
-  --seed <n>      seed of the simulated tenant; default: a new one each start`;
+  --seed <n>      seed of the simulated tenant; default: a new one each start
+  --port <n>      port of the app's HTTP functions (the test alert); default 7071, or a free one when taken`;
 
 const READ_ROLE = "BackupRestore-Restore.Read.All";
 /** Lets the app name the users behind failed restores (POST /directoryObjects/getByIds); groups come back by id only. */
@@ -49,7 +50,7 @@ interface Parts {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { ticks: { type: "string" }, speed: { type: "string" }, "data-dir": { type: "string" }, seed: { type: "string" }, help: { type: "boolean" } },
+    options: { ticks: { type: "string" }, speed: { type: "string" }, "data-dir": { type: "string" }, seed: { type: "string" }, port: { type: "string" }, help: { type: "boolean" } },
     strict: true,
   });
   if (values.help) {
@@ -143,14 +144,16 @@ async function main(): Promise<number> {
     };
 
     const exitCode = await new Promise<number>((resolve, reject) => {
-      const host = fork(hostJs, ["--app", pkg.appDir, "--speed", String(speed), "--no-local-settings"], {
+      const portArgs = values.port === undefined ? [] : ["--port", values.port];
+      const host = fork(hostJs, ["--app", pkg.appDir, "--speed", String(speed), "--no-local-settings", ...portArgs], {
         cwd: pkg.appDir,
         env: { ...process.env, ...settings, NODE_EXTRA_CA_CERTS: tls.certPath },
         execArgv: [],
         stdio: ["ignore", "inherit", "inherit", "ipc"],
       });
       parts.host = host;
-      host.on("message", (message: { type?: string; ok?: boolean; isPastDue?: boolean }) => {
+      host.on("message", (message: { type?: string; ok?: boolean; isPastDue?: boolean; http?: HostHttp }) => {
+        if (message.type === "ready" && message.http) printTestAlertCommand(message.http);
         if (message.type !== "fired") return;
         runs++;
         if (!message.ok) failedRuns++;
@@ -178,6 +181,20 @@ async function main(): Promise<number> {
     await shutdown(1);
     return 1;
   }
+}
+
+/** What the emulated host reports of its HTTP functions when it is ready (local/functionsHost/main.ts). */
+interface HostHttp {
+  readonly keys: { readonly master: string };
+  readonly functions: readonly { readonly name: string; readonly url: string }[];
+}
+
+/** The test alert from the running app, as an operator sends it after a deployment (README "Test alert from the deployed app"). */
+function printTestAlertCommand(http: HostHttp): void {
+  const testAlert = http.functions.find((fn) => fn.name === "opsTestAlert");
+  if (!testAlert) return;
+  console.log(`Test alert from the app (the master key is new at each start; captured emails and cards show after the next run):`);
+  console.log(`  curl -sS -X POST "${testAlert.url}" -H "x-functions-key: ${http.keys.master}"`);
 }
 
 /** What the tenant has that should have been alerted, and what was captured (scripts and tests read it). */

@@ -49,6 +49,24 @@ export interface InvocationResult {
   readonly logs: readonly HostLogLine[];
 }
 
+/** An HTTP request as the host sends it to the worker (RpcHttp): what the library builds its HttpRequest from. */
+export interface RpcHttpRequest {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly query: Readonly<Record<string, string>>;
+  readonly params: Readonly<Record<string, string>>;
+  readonly body?: { readonly bytes: Uint8Array };
+}
+
+/** The handler's answer as the library returns it over RPC (toRpcHttp). */
+export interface RpcHttpResponse {
+  readonly statusCode?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly cookies?: readonly unknown[];
+  readonly body?: { readonly bytes?: Uint8Array; readonly string?: string } | null;
+}
+
 /** The worker-side programming model the library registers (ProgrammingModel in @azure/functions). */
 interface ProgrammingModel {
   readonly name: string;
@@ -235,6 +253,22 @@ export class FunctionsHost {
    * JSON with PascalCase names), through the library's InvocationModel, with pre/post invocation hooks.
    */
   async invoke(name: string, triggerInput: unknown): Promise<InvocationResult> {
+    return (await this.invokeWith(name, { json: JSON.stringify(triggerInput) }, {})).result;
+  }
+
+  /**
+   * Invokes an HTTP-triggered function with the request as the host sends it over RPC (RpcHttp); the
+   * library turns it into its HttpRequest and the handler's HttpResponseInit into the RpcHttp answer
+   * returned here (undefined when the handler returned nothing, or failed: see result).
+   */
+  async invokeHttp(name: string, request: RpcHttpRequest): Promise<{ result: InvocationResult; response: RpcHttpResponse | undefined }> {
+    // The library reads HTTP requests from the RpcHttp alone (it ignores trigger metadata for HTTP triggers).
+    const { result, response } = await this.invokeWith(name, { http: request }, {});
+    const returned = (response as { returnValue?: { http?: RpcHttpResponse } } | undefined)?.returnValue?.http;
+    return { result, response: returned };
+  }
+
+  private async invokeWith(name: string, triggerData: Record<string, unknown>, triggerMetadata: Record<string, unknown>): Promise<{ result: InvocationResult; response?: unknown }> {
     const fn = this.function(name);
     const registry = this.registry;
     const model = registry.programmingModel as ProgrammingModel;
@@ -249,8 +283,8 @@ export class FunctionsHost {
       request: {
         invocationId,
         functionId: fn.name,
-        inputData: [{ name: fn.triggerName, data: { json: JSON.stringify(triggerInput) } }],
-        triggerMetadata: {},
+        inputData: [{ name: fn.triggerName, data: triggerData }],
+        triggerMetadata,
       },
       log: (level: RpcLogLevel, category: "user" | "system", message: string) => {
         logs.push(emitLog(registry, { level, category, message, functionName: fn.name, invocationId }, logContext));
@@ -284,14 +318,14 @@ export class FunctionsHost {
       });
       await phase("postInvocationHooks", () => runHooks(registry, "postInvocation", post));
       if (post["error"] !== null && post["error"] !== undefined) throw post["error"];
-      await invocation.getResponse(context, post["result"]);
-      return { invocationId, functionName: fn.name, ok: true, durationMs: Date.now() - started, logs };
+      const response = await invocation.getResponse(context, post["result"]);
+      return { result: { invocationId, functionName: fn.name, ok: true, durationMs: Date.now() - started, logs }, response };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       // The host logs a failed invocation as an error of the function ("Executed ... (Failed ...)").
       coreCtx.log("error", "system", `Executed 'Functions.${fn.name}' (Failed, Id=${invocationId}): ${message}`);
       const stack = error instanceof Error ? error.stack : undefined;
-      return { invocationId, functionName: fn.name, ok: false, error: message, ...(stack !== undefined && { errorStack: stack }), durationMs: Date.now() - started, logs };
+      return { result: { invocationId, functionName: fn.name, ok: false, error: message, ...(stack !== undefined && { errorStack: stack }), durationMs: Date.now() - started, logs } };
     }
   }
 

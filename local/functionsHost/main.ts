@@ -2,19 +2,23 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { FunctionsHost, type HostLogLine } from "./functionsHost";
+import { HttpTriggerServer, MANUAL_TIMER_INPUT } from "./httpServer";
 import { FileScheduleStatusStore } from "./scheduleMonitor";
 import { TimerScheduler } from "./timerScheduler";
 
 /**
  * `tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file>]`: runs a
- * built function app as the Functions host would, firing its timers. Settings come from the
+ * built function app as the Functions host would, firing its timers and serving its HTTP functions. Settings come from the
  * environment, plus the Values of local.settings.json (the environment wins), as Core Tools does.
  * Under a parent process with an IPC channel it reports each invocation (`npm start` uses that).
  */
-const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file> | --no-local-settings] [--timer-status-dir <dir>] [--invoke <function>]
+const HELP = `usage: tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--port <n>] [--local-settings <file> | --no-local-settings] [--timer-status-dir <dir>] [--invoke <function>]
 
   --app <dir>               the function app (its package.json "main" names the entry files); default .
   --speed <n>               run the clock n times faster (30: a 5-minute schedule fires every 10 s); default 1
+  --port <n>                serve HTTP functions at http://127.0.0.1:<n>/api/<route>, with keys as in Azure
+                            (printed at start), and POST /admin/functions/<name>; 0: any free port;
+                            default 7071, or any free port when 7071 is taken
   --local-settings <file>   app settings from this file's Values; default <app>/local.settings.json if present
   --timer-status-dir <dir>  keep monitored timers' schedule status here across restarts, so an occurrence
                             missed while the host was down runs at start-up with isPastDue (real clock only);
@@ -35,6 +39,7 @@ async function main(): Promise<void> {
     options: {
       app: { type: "string" },
       speed: { type: "string" },
+      port: { type: "string" },
       "local-settings": { type: "string" },
       "no-local-settings": { type: "boolean" },
       "timer-status-dir": { type: "string" },
@@ -54,7 +59,7 @@ async function main(): Promise<void> {
 
   const host = await FunctionsHost.load(appDir, { log: printLog });
   if (values.invoke !== undefined) {
-    const result = await host.invoke(values.invoke, { Schedule: { AdjustForDST: true }, ScheduleStatus: null, IsPastDue: false });
+    const result = await host.invoke(values.invoke, MANUAL_TIMER_INPUT);
     console.log(`[host] invocation result ${JSON.stringify(result)}`);
     await host.terminate();
     process.exit(result.ok ? 0 : 1);
@@ -77,11 +82,18 @@ async function main(): Promise<void> {
     console.log(`[host]   ${fn.name}: ${fn.trigger.type}${timer ? ` (schedule ${timer.scheduleSetting} = ${timer.schedule.expression}, runOnStartup ${timer.runOnStartup})` : ""}`);
   }
   if (speed !== 1) console.log(`[host] Clock sped up ${speed}x`);
+  const http = await startHttp(host, values.port);
   process.send?.({
     type: "ready",
     entryFiles: host.entryFiles,
     sourceMapsEnabledAtStart,
     functions: host.functions.map((fn) => ({ name: fn.name, triggerType: fn.trigger.type, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] ?? false })),
+    http: {
+      url: http.url,
+      keys: http.keys,
+      functionErrors: Object.fromEntries(http.functionErrors),
+      functions: http.routes.map((route) => ({ name: route.functionName, url: http.functionUrl(route.functionName), methods: route.methods, authLevel: route.authLevel })),
+    },
   });
   scheduler.start();
 
@@ -91,6 +103,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log("[host] Stopping: waiting for running invocations");
     await scheduler.stop();
+    await http.close();
     await host.terminate();
     process.exit(0);
   };
@@ -100,6 +113,30 @@ async function main(): Promise<void> {
     if ((message as { type?: string } | undefined)?.type === "stop") void stop();
   });
   process.on("disconnect", () => void stop()); // the parent went away
+}
+
+const DEFAULT_PORT = 7071;
+
+/** Serves the HTTP functions; the default port falls back to a free one when taken (a second host, a test). */
+async function startHttp(host: FunctionsHost, portOption: string | undefined): Promise<HttpTriggerServer> {
+  const port = portOption === undefined ? DEFAULT_PORT : Number(portOption);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0 for any free port), not '${portOption}'`);
+  const options = { log: (message: string) => console.log(`[host] ${message}`) };
+  let server: HttpTriggerServer;
+  try {
+    server = await HttpTriggerServer.start(host, { ...options, port });
+  } catch (error) {
+    if (portOption !== undefined || (error as NodeJS.ErrnoException).code !== "EADDRINUSE") throw error;
+    console.log(`[host] Port ${DEFAULT_PORT} is in use: serving HTTP functions on another port`);
+    server = await HttpTriggerServer.start(host, { ...options, port: 0 });
+  }
+  if (server.routes.length > 0) {
+    console.log("[host] Http Functions:");
+    for (const route of server.routes) console.log(`[host]   ${route.functionName}: [${route.methods.join(",") || "all methods"}] ${server.functionUrl(route.functionName)} (authLevel ${route.authLevel})`);
+  }
+  // Generated at each start and valid on this machine only (Azure keeps its own: az functionapp keys list).
+  console.log(`[host] Master key (x-functions-key header or ?code=): ${server.keys.master}`);
+  return server;
 }
 
 function printLog(line: HostLogLine): void {

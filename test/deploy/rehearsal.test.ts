@@ -45,6 +45,9 @@ const HOST_ONLY_ENDPOINT = "https://127.0.0.1:9";
 /** A 5-minute occurrence comes within a second of real time. */
 const CLOCK_SPEED = 300;
 
+/** The session the test alert's sample names (shared/pipeline/testAlert.ts). */
+const SAMPLE_SESSION_ID = "00000000-0000-0000-0000-000000000000";
+
 /** Settings every rehearsal adds on top of the ARM settings (each identity mode adds its own too). */
 const ADDED_IN_EVERY_MODE = ["GRAPH_ENDPOINT", "RESTOREWATCH_EMULATOR_ORIGINS", "TEAMS_WEBHOOK_ALLOWED_HOSTS", "NODE_EXTRA_CA_CERTS", "PATH"] as const;
 /** The app registration of the second identity mode (deployment parameter graphAppClientId). */
@@ -155,6 +158,7 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
   let host: FunctionsHostProcess;
   let ready: HostReadyMessage;
   let session: EmulatedSession;
+  let testAlertAnswer: { status: number; body: unknown };
 
   beforeAll(async () => {
     const work = mkdtempSync(path.join(tmpdir(), "restorewatch-rehearsal-"));
@@ -207,6 +211,9 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
     cleanup.push(() => host.stop());
     ready = await host.ready;
     await host.firstFired();
+    // The operator's check after a deployment: the test alert, sent by the app with its identity and its resolved settings.
+    const testAlert = await fetch(ready.http.functions.find((fn) => fn.name === "opsTestAlert")?.url ?? "", { method: "POST", headers: { "x-functions-key": ready.http.keys.master } });
+    testAlertAnswer = { status: testAlert.status, body: await testAlert.json() };
     // Stopped before anything is read: a run still in flight (the sped-up schedule may start another) finishes first.
     await host.stop();
   }, 60_000);
@@ -261,7 +268,10 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
   it("runs the unpacked package on plain node, with source maps on from NODE_OPTIONS before the app loads", () => {
     expect(ready.entryFiles).toEqual([path.join(unpacked, "index.js")]);
     expect(ready.sourceMapsEnabledAtStart).toBe(true);
-    expect(ready.functions).toEqual([{ name: "pollRestoreSessions", triggerType: "timerTrigger", schedule: "%POLL_SCHEDULE%", runOnStartup: false }]);
+    expect(ready.functions).toEqual([
+      { name: "pollRestoreSessions", triggerType: "timerTrigger", schedule: "%POLL_SCHEDULE%", runOnStartup: false },
+      { name: "opsTestAlert", triggerType: "httpTrigger", runOnStartup: false },
+    ]);
   });
 
   it("fires the timer on its schedule, records the failed session's alert and delivers it by email and to Teams", async () => {
@@ -281,15 +291,34 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
     const deliveries = JSON.parse(String(alert?.["deliveries"])) as Record<string, { state: string; messageId?: string }>;
     expect(deliveries).toEqual({ email: expect.objectContaining({ state: "delivered" }), teams: expect.objectContaining({ state: "delivered" }) });
 
-    expect(acs.messages).toHaveLength(1);
-    const [email] = acs.messages;
+    // The test alert's email and card (the sample session's) are checked below.
+    const emails = acs.messages.filter((message) => !message.plainText?.includes(SAMPLE_SESSION_ID));
+    expect(emails).toHaveLength(1);
+    const [email] = emails;
     expect(email).toMatchObject({ sender: `DoNotReply@${EMAIL_SENDER_DOMAIN}`, recipients: { to: [ALERT_EMAIL_TO] }, auth: "bearer" });
     expect(email?.plainText).toContain(session.id);
     expect(acs.operations.get(email?.operationId ?? "")?.status).toBe("Succeeded");
     expect(deliveries["email"]?.messageId).toBe(email?.operationId);
 
-    expect(teams.posts).toHaveLength(1);
-    expect(teams.posts[0]).toMatchObject({ answeredWith: 202 });
-    expect(JSON.stringify(teams.posts[0]?.body)).toContain(session.id);
+    const posts = teams.posts.filter((post) => !JSON.stringify(post.body).includes(SAMPLE_SESSION_ID));
+    expect(posts).toHaveLength(1);
+    expect(posts[0]).toMatchObject({ answeredWith: 202 });
+    expect(JSON.stringify(posts[0]?.body)).toContain(session.id);
+  });
+
+  it("sends the test alert through both channels when the operator calls opsTestAlert with the master key", () => {
+    expect(testAlertAnswer.status).toBe(200);
+    const sampleEmails = acs.messages.filter((message) => message.plainText?.includes(SAMPLE_SESSION_ID));
+    expect(sampleEmails).toHaveLength(1);
+    // ACS with the deployment's identity, Teams at the URL the Key Vault reference resolved to.
+    expect(sampleEmails[0]).toMatchObject({ sender: `DoNotReply@${EMAIL_SENDER_DOMAIN}`, recipients: { to: [ALERT_EMAIL_TO] }, auth: "bearer" });
+    expect(teams.posts.filter((post) => JSON.stringify(post.body).includes(SAMPLE_SESSION_ID))).toHaveLength(1);
+    expect(testAlertAnswer.body).toEqual({
+      alertId: expect.any(String),
+      channels: [
+        { channel: "email", outcome: "delivered", messageId: sampleEmails[0]?.operationId },
+        { channel: "teams", outcome: "delivered", messageId: expect.stringMatching(/^HTTP 202/) },
+      ],
+    });
   });
 });

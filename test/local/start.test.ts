@@ -41,6 +41,7 @@ describe("the emulated Functions host", () => {
     expect(host.programmingModel?.name).toBe("@azure/functions");
     expect(host.functions.map((fn) => ({ name: fn.name, type: fn.trigger.type, direction: fn.trigger.direction, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] }))).toEqual([
       { name: "pollRestoreSessions", type: "timerTrigger", direction: "in", schedule: "%POLL_SCHEDULE%", runOnStartup: false },
+      { name: "opsTestAlert", type: "httpTrigger", direction: "in", schedule: undefined, runOnStartup: undefined },
     ]);
     expect(timerFunctions(host.functions, { POLL_SCHEDULE: DEFAULT_POLL_SCHEDULE })[0]?.schedule.expression).toBe("0 */5 * * * *");
     expect(() => timerFunctions(host.functions, {})).toThrow(/'%POLL_SCHEDULE%' does not resolve to a value/);
@@ -131,6 +132,8 @@ describe("npm start (local/start.ts)", () => {
     summary = JSON.parse(readFileSync(path.join(dataDir, "outbox/run-summary.json"), "utf8")) as typeof summary;
     expect(summary).toMatchObject({ runs: 3, failedRuns: 0 });
     expect(output).toContain("pollRestoreSessions: timerTrigger (schedule %POLL_SCHEDULE% = 0 */5 * * * *, runOnStartup false)");
+    // How to send a test alert from the running app (the host's master key is new at each start).
+    expect(output).toMatch(/curl -sS -X POST "http:\/\/127\.0\.0\.1:\d+\/api\/ops\/test-alert" -H "x-functions-key: [\w-]{40,}"/);
 
     // Every failure of the simulated tenant was alerted once per channel: one email and one card.
     expect(summary.alertable.length).toBeGreaterThan(0);

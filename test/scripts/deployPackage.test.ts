@@ -40,12 +40,15 @@ describe("deploy package", () => {
     expect(readFileSync(again.zipPath).equals(readFileSync(pkg.zipPath))).toBe(true);
   }, 120_000);
 
-  it("loads with no node_modules: the host finds the timer function as registered in the repository", async () => {
+  it("loads with no node_modules: the host finds the timer and HTTP functions as registered in the repository", async () => {
     const host = await FunctionsHost.load(unpacked);
     expect(host.entryFiles.map((f) => path.relative(unpacked, f))).toEqual(["index.js"]);
     expect(host.functions.map((f) => ({ function: f.name, ...f.trigger }))).toEqual([
       expect.objectContaining({ function: "pollRestoreSessions", type: "timerTrigger", direction: "in", schedule: "%POLL_SCHEDULE%", runOnStartup: false }),
+      expect.objectContaining({ function: "opsTestAlert", type: "httpTrigger", direction: "in", route: "ops/test-alert", methods: ["POST"], authLevel: "admin" }),
     ]);
+    // The answer goes out through the HTTP output binding the library adds.
+    expect(host.function("opsTestAlert").bindings["$return"]).toMatchObject({ type: "http", direction: "out" });
   });
 
   it("maps a thrown error's stack to the TypeScript source and line", async () => {

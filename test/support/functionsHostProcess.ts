@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from "node:child_process";
+import type { HostKeys } from "../../local/functionsHost/httpRoutes";
 
 /** What local/functionsHost/main.ts reports on its IPC channel once the app is loaded. */
 export interface HostReadyMessage {
@@ -7,6 +8,13 @@ export interface HostReadyMessage {
   readonly entryFiles: readonly string[];
   readonly sourceMapsEnabledAtStart: boolean;
   readonly functions: readonly { readonly name: string; readonly triggerType: string; readonly schedule?: unknown; readonly runOnStartup: unknown }[];
+  /** The HTTP front door: its base URL, the keys generated at start, and the HTTP functions it serves. */
+  readonly http: {
+    readonly url: string;
+    readonly keys: HostKeys;
+    readonly functionErrors: Readonly<Record<string, string>>;
+    readonly functions: readonly { readonly name: string; readonly url: string; readonly methods: readonly string[]; readonly authLevel: string }[];
+  };
 }
 
 /** ... and after each timer invocation. */
@@ -30,6 +38,8 @@ export interface HostProcessOptions {
   readonly env: Readonly<Record<string, string>>;
   /** Clock speed-up of the host's timer schedule. */
   readonly speed?: number;
+  /** The HTTP port; default 0 (any free port, so that tests never collide). */
+  readonly port?: number;
 }
 
 /**
@@ -70,7 +80,7 @@ export class FunctionsHostProcess {
   }
 
   static start(options: HostProcessOptions): FunctionsHostProcess {
-    const args = ["--app", options.appDir, "--no-local-settings", ...(options.speed === undefined ? [] : ["--speed", String(options.speed)])];
+    const args = ["--app", options.appDir, "--no-local-settings", "--port", String(options.port ?? 0), ...(options.speed === undefined ? [] : ["--speed", String(options.speed)])];
     const child = fork(options.hostJs, args, { cwd: options.appDir, env: { ...options.env }, execArgv: [], stdio: ["ignore", "pipe", "pipe", "ipc"] });
     return new FunctionsHostProcess(child);
   }
