@@ -223,6 +223,7 @@ module alertRules 'modules/alertRules.bicep' = {
     tags: tags
     appInsightsName: appInsightsName
     functionName: 'pollRestoreSessions'
+    siteName: 'func-${appName}-${suffix}'
     pollSchedule: pollSchedule
     emails: filter(map(split(empty(opsAlertEmails) ? alertEmailTo : opsAlertEmails, ','), email => trim(email)), email => !empty(email))
     identityId: alertRulesIdentity.id

@@ -20,6 +20,9 @@ param appInsightsName string
 @description('Name of the timer function whose failed executions raise the failed-runs alert.')
 param functionName string
 
+@description('The function app\'s name: its records carry it as cloud_RoleName (WEBSITE_SITE_NAME), so a `restorewatch poll` from an operator\'s machine (cloud_RoleName "restorewatch") never keeps the heartbeat quiet.')
+param siteName string
+
 @description('NCRONTAB schedule (six fields) of that function: the no-successful-poll window is about three of its periods.')
 param pollSchedule string
 
@@ -168,7 +171,7 @@ resource noSuccessfulPoll 'Microsoft.Insights/scheduledQueryRules@2023-12-01' = 
       allOf: [
         {
           // summarize without "by": one row even when there is no data at all, so silence counts 0.
-          query: 'customEvents | where name == "RestorewatchRun" and tostring(customDimensions.outcome) == "succeeded" and tostring(customDimensions.dryRun) != "true" | summarize SuccessfulRuns = count()'
+          query: 'customEvents | where name == "RestorewatchRun" and cloud_RoleName == "${siteName}" and tostring(customDimensions.outcome) == "succeeded" and tostring(customDimensions.dryRun) != "true" | summarize SuccessfulRuns = count()'
           timeAggregation: 'Total'
           metricMeasureColumn: 'SuccessfulRuns'
           operator: 'LessThan'

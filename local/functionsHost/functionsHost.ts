@@ -1,4 +1,4 @@
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import Module from "node:module";
 import path from "node:path";
@@ -285,6 +285,8 @@ export class FunctionsHost {
         functionId: fn.name,
         inputData: [{ name: fn.triggerName, data: triggerData }],
         triggerMetadata,
+        // As the host sends it: the W3C trace context of the invocation's `requests` row.
+        traceContext: { traceParent: `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`, traceState: "", attributes: {} },
       },
       log: (level: RpcLogLevel, category: "user" | "system", message: string) => {
         logs.push(emitLog(registry, { level, category, message, functionName: fn.name, invocationId }, logContext));

@@ -35,6 +35,8 @@ export interface DeliveryOptions {
 export interface DeliverySummary {
   /** Messages sent successfully (one per group and channel). */
   readonly messagesDelivered: number;
+  /** The channels that delivered at least one message this run (proof that a channel refused before works again). */
+  readonly deliveredOn: readonly string[];
   readonly alertsDelivered: number;
   readonly alertsRetrying: number;
   readonly alertsDeadLettered: number;
@@ -87,7 +89,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
   // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
-  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), refused: [], messagesDelivered: 0, cutShort: false };
+  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), refused: [], messagesDelivered: 0, deliveredOn: new Set(), cutShort: false };
   for (const channel of channels) await deliverOnChannel(channel, pending, pass, options);
   // A send the deadline cancelled counts too: the run did not finish its delivery.
   if (options.abortSignal?.aborted) pass.cutShort = true;
@@ -102,6 +104,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   for (const [name, ids] of Object.entries(held)) if (ids.length > 0) log.warn(`alert delivery: channel=${name} is disabled; ${ids.length} alert(s) held for it until it works`);
   return {
     messagesDelivered: pass.messagesDelivered,
+    deliveredOn: [...pass.deliveredOn].sort(),
     ...counts,
     alertsRateLimited: pass.rateLimited.size,
     cutShort: pass.cutShort,
@@ -132,6 +135,7 @@ interface DeliveryPass {
   /** Channels that refused their settings at send time: the rest of their turn is skipped. */
   readonly refused: DisabledChannel[];
   messagesDelivered: number;
+  readonly deliveredOn: Set<string>;
   cutShort: boolean;
 }
 
@@ -157,7 +161,10 @@ async function deliverOnChannel(channel: AlertChannel, pending: readonly StoredA
     const started = Date.now();
     const outcome = await sendSafely(() => channel.send(alerts, { groupKey, log: (line) => log.info(line), ...(options.abortSignal && { abortSignal: options.abortSignal }) }));
     const durationMs = Date.now() - started;
-    if (outcome.kind === "delivered") pass.messagesDelivered++;
+    if (outcome.kind === "delivered") {
+      pass.messagesDelivered++;
+      pass.deliveredOn.add(channel.name);
+    }
     if (outcome.kind === "deadLetter" && outcome.setting !== undefined) {
       // The channel's settings are wrong, not the alerts: they stay pending (no attempt counted) until it works.
       const refused = refusedChannel(channel.name, outcome.setting, outcome.error);

@@ -13,6 +13,8 @@ export interface DisabledChannel {
   readonly reason: string;
   /** What the operator should do. */
   readonly fix: string;
+  /** Refused by the service at send time (not by reading the settings): only a delivery proves it works again. */
+  readonly refusedAtSend?: true;
 }
 
 /** App Service's Key Vault reference syntax; a reference it could not resolve reaches the app as this text. */
@@ -43,7 +45,7 @@ export function disabledChannel(name: string, error: ConfigError): DisabledChann
 
 /** A channel whose setting was refused at send time (e.g. ACS: sender domain not linked). */
 export function refusedChannel(name: string, setting: string, error: string): DisabledChannel {
-  return { name, setting, reason: `${setting} was refused by the channel: ${error}`, fix: `Correct ${setting} or the service it names (for email: link the sender's domain to the Communication Services resource). ${HELD}` };
+  return { name, setting, refusedAtSend: true, reason: `${setting} was refused by the channel: ${error}`, fix: `Correct ${setting} or the service it names (for email: link the sender's domain to the Communication Services resource). ${HELD}` };
 }
 
 const HELD = "Alerts for this channel are held and go out once it works.";

@@ -67,6 +67,18 @@ export const TELEMETRY_EVENTS = {
   },
 } as const;
 
+/**
+ * The values a dimension can take, where queries compare it with a literal (alert rules, workbook):
+ * a test checks every literal a query compares with is one of these. Booleans are "true" / "false".
+ */
+export const DIMENSION_VALUES: Readonly<Record<string, readonly string[]>> = {
+  outcome: ["succeeded", "failed", "delivered", "retrying", "deadLettered", "silenced", "held"],
+  baseline: ["true", "false"],
+  dryRun: ["true", "false"],
+  detailAvailable: ["true", "false"],
+  channel: ["email", "teams", "file"],
+};
+
 export type TelemetryEventKind = keyof typeof TELEMETRY_EVENTS;
 export type TelemetryDimensions<K extends TelemetryEventKind> = Partial<Record<(typeof TELEMETRY_EVENTS)[K]["dimensions"][number], DimensionValue>>;
 

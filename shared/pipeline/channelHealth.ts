@@ -38,10 +38,15 @@ export const channelHealth: Stage<{ readonly meta: RunMeta; readonly delivery: D
     run.log.error(`alert channel ${channel.name} is disabled: ${channel.reason}. ${channel.fix}`);
     const notice = channelNotice(run, "channelDisabled", channel, delivery.held[channel.name] ?? 0);
     const told = (await notify(notice)).length > 0;
-    next.push({ name: channel.name, setting: channel.setting, reason: channel.reason, since: same ? before.since : notice.at, ...(told && { noticedAt: notice.at }) });
+    next.push({ name: channel.name, setting: channel.setting, reason: channel.reason, since: same ? before.since : notice.at, ...(told && { noticedAt: notice.at }), ...(channel.refusedAtSend && { refusedAtSend: true as const }) });
   }
   for (const before of previous.filter((memory) => !disabled.some((off) => off.name === memory.name))) {
     const configured = deps.channels.some((channel) => channel.name === before.name);
+    // Refused by the service and not tried this run (rate limit, deadline, nothing due): still broken as far as we know.
+    if (configured && before.refusedAtSend && !delivery.deliveredOn.includes(before.name)) {
+      next.push(before);
+      continue;
+    }
     run.log.info(`alert channel ${before.name} ${configured ? "works again" : "is no longer configured"} (disabled since ${before.since}: ${before.reason})`);
     if (configured && before.noticedAt !== undefined) await notify(channelNotice(run, "channelRestored", before));
   }

@@ -99,6 +99,8 @@ export function trackAlerts(deps: PollDeps, run: RunContext, alerts: readonly Al
       ...(alert.detail.available && { failedArtifacts: alert.detail.failedArtifacts.length + alert.detail.omittedCount, bulkIssues: alert.detail.bulkIssues?.length ?? 0 }),
     });
     if (alert.silencedBy === undefined) continue;
-    for (const channel of deps.channels) telemetry.track("delivery", { ...common, channel: channel.name, outcome: "silenced", attempt: 0, messageAlerts: 0 });
+    // Every configured channel, usable or disabled by its settings: the alert row is silenced on each.
+    const channels = new Set([...deps.channels.map((c) => c.name), ...(deps.config.channels.disabled ?? []).map((d) => d.name)]);
+    for (const channel of channels) telemetry.track("delivery", { ...common, channel, outcome: "silenced", attempt: 0, messageAlerts: 0 });
   }
 }

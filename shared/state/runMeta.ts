@@ -26,6 +26,8 @@ export interface DisabledChannelMemory {
   readonly since: string;
   /** When a channel took the "cannot send alerts to" notice; absent: not told yet (the next run tries again). */
   readonly noticedAt?: string;
+  /** Refused at send time: it works again only once it delivers (a run that did not try it proves nothing). */
+  readonly refusedAtSend?: true;
 }
 
 const META_ROW = `${ROW_PREFIX.meta}run`;
@@ -81,7 +83,7 @@ function disabledChannelsOf(json: string | undefined): { disabledChannels?: Disa
     const parsed: unknown = JSON.parse(json);
     if (!Array.isArray(parsed)) return {};
     const text = (value: unknown): value is string => typeof value === "string";
-    const valid = parsed.filter((m): m is DisabledChannelMemory => typeof m === "object" && m !== null && text(m.name) && text(m.setting) && text(m.reason) && text(m.since) && (m.noticedAt === undefined || text(m.noticedAt)));
+    const valid = parsed.filter((m): m is DisabledChannelMemory => typeof m === "object" && m !== null && text(m.name) && text(m.setting) && text(m.reason) && text(m.since) && (m.noticedAt === undefined || text(m.noticedAt)) && (m.refusedAtSend === undefined || m.refusedAtSend === true));
     return valid.length > 0 ? { disabledChannels: valid } : {};
   } catch {
     return {};

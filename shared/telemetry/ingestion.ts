@@ -22,6 +22,10 @@ export interface ExportResult {
 export interface IngestionExporterOptions {
   /** Entra ID: a bearer token for MONITOR_SCOPE on POST /v2.1/track. Without it: POST /v2/track (instrumentation key only). */
   readonly credential?: TokenCredential;
+  /**
+   * One budget for the whole export (token, both attempts): the flush runs before the invocation
+   * returns, after the run's own deadline and grace, so it must not carry it past functionTimeout.
+   */
   readonly timeoutInMs?: number;
   readonly fetch?: typeof fetch;
 }
@@ -59,8 +63,9 @@ export class IngestionExporter implements EnvelopeExporter {
     let accepted = 0;
     let rejected = 0;
     let problem: string | undefined;
-    for (let attempt = 0; attempt < 2 && pending.length > 0; attempt++) {
-      const result = await this.post(pending);
+    const signal = AbortSignal.timeout(this.options.timeoutInMs ?? 15_000);
+    for (let attempt = 0; attempt < 2 && pending.length > 0 && !signal.aborted; attempt++) {
+      const result = await this.post(pending, signal);
       accepted += result.accepted;
       rejected += result.rejected;
       problem = result.problem ?? problem;
@@ -69,17 +74,16 @@ export class IngestionExporter implements EnvelopeExporter {
     return { accepted, rejected: rejected + pending.length, ...(problem !== undefined && { problem }) };
   }
 
-  private async post(envelopes: readonly Envelope[]): Promise<Attempt> {
+  private async post(envelopes: readonly Envelope[], signal: AbortSignal): Promise<Attempt> {
     let response: Response;
     let text: string;
     try {
       const headers: Record<string, string> = { "content-type": "application/json" };
       if (this.options.credential) {
-        const token = await this.options.credential.getToken(MONITOR_SCOPE);
+        const token = await this.options.credential.getToken(MONITOR_SCOPE, { abortSignal: signal });
         if (!token) throw new Error(`the credential returned no token for ${MONITOR_SCOPE}`);
         headers["authorization"] = `Bearer ${token.token}`;
       }
-      const signal = AbortSignal.timeout(this.options.timeoutInMs ?? 10_000);
       response = await this.fetch(this.url, { method: "POST", headers, body: JSON.stringify(envelopes), signal, redirect: "error" });
       text = await response.text();
     } catch (error) {

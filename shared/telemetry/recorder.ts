@@ -93,7 +93,10 @@ export class TelemetryRecorder implements Telemetry, DependencySink {
   private push(envelope: Envelope): void {
     this.buffer.push(envelope);
     if (this.buffer.length > this.maxBuffered) {
-      this.buffer.shift();
+      // Over the cap, the oldest dependency goes first: the run, alert and delivery records are what
+      // the workbook and the alert rules (dead letters, the heartbeat) count.
+      const dependency = this.buffer.findIndex((e) => e.data.baseType === "RemoteDependencyData");
+      this.buffer.splice(dependency >= 0 ? dependency : 0, 1);
       this.dropped++;
     }
   }

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { TELEMETRY_EVENTS } from "../../shared/domain/telemetry";
-import { DeploymentScope, loadCompiledTemplate, parseExpression, standInPlatform, type ArmResource } from "../support/arm";
+import { DeploymentScope, functionAppSite, loadCompiledTemplate, parseExpression, standInPlatform, type ArmResource } from "../support/arm";
 import { registeredFunctionNames, telemetryQueryProblems, telemetryReferences } from "../support/telemetryQueries";
 
 /**
@@ -83,6 +83,14 @@ describe("the telemetry query check (test support)", () => {
       "reads customDimensions.runId, which RestorewatchRuns does not emit",
     ]);
     expect(telemetryQueryProblems("customEvents | project customDimensions.runId")).toHaveLength(2);
+  });
+
+  it("reports a compared literal the app never emits (a mistyped outcome or boolean)", () => {
+    expect(telemetryQueryProblems('customEvents | where name == "RestorewatchDelivery" and tostring(customDimensions.outcome) == "deadlettered"')).toEqual([
+      'compares customDimensions.outcome with "deadlettered", which the app never emits (succeeded, failed, delivered, retrying, deadLettered, silenced, held)',
+    ]);
+    expect(telemetryQueryProblems("customEvents | where name == 'RestorewatchRun' and customDimensions['dryRun'] != 'True'")).toHaveLength(1);
+    expect(telemetryQueryProblems('customEvents | where name == "RestorewatchRun" and tostring(customDimensions.outcome) == "succeeded"')).toEqual([]);
   });
 
   it("reports what it cannot check: the whole bag, another table, an unknown function", () => {
@@ -201,6 +209,9 @@ describe("the alert rules", () => {
     expect(summarizes[0]?.[1]).toMatch(/^\s*SuccessfulRuns\s*=\s*count\(\)\s*$/);
     expect(telemetryReferences(query)).toMatchObject({ table: "customEvents", names: [TELEMETRY_EVENTS.run.name] });
     expect(query).toContain('tostring(customDimensions.outcome) == "succeeded"');
+    // Only the deployed app's runs count (cloud_RoleName = WEBSITE_SITE_NAME = the site's name), not a `restorewatch poll` elsewhere.
+    const site = functionAppSite(template, { parameters: {}, platform: standInPlatform() });
+    expect(query).toContain(`cloud_RoleName == "${String(site["name"])}"`);
     expect(properties["severity"]).toBe(1);
   });
 

@@ -188,6 +188,30 @@ describe("channel isolation: a channel with unusable settings is disabled on its
     expect(emails(rig).notices[0]?.plainText).not.toContain(rig.teams.secret);
   });
 
+  it("a channel refused at send time is not declared working again by a run that did not try it (rate limit); only a delivery proves it", async () => {
+    const rig = await startRig({ env: { TEAMS_RATE_LIMIT: "1/1h" } });
+    await rig.poll();
+    rig.reconfigure({ TEAMS_WEBHOOK_URL: rig.teams.url.replace(rig.teams.workflowId, "0".repeat(32)), TEAMS_RATE_LIMIT: "1/1h" });
+    const sessionId = rig.fail();
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.poll()).toMatchObject({ channelsDisabled: ["teams"] });
+    const subjects = (): string[] => emails(rig).notices.map((n) => n.subject);
+    expect(subjects()).toEqual(["[restorewatch] restorewatch cannot send alerts to Teams: check TEAMS_WEBHOOK_URL"]);
+
+    // Next run: Teams' one post an hour is spent, so it is not tried: no "works again", the memory stays.
+    rig.clock.now += 5 * MINUTE;
+    expect(await rig.poll()).toMatchObject({ channelsDisabled: [], delivery: { alertsRateLimited: 1 } });
+    expect(subjects()).toHaveLength(1);
+    expect(rig.h.logs.some((line) => /alert channel teams works again/.test(line))).toBe(false);
+
+    // Fixed, and an hour later: the held alert goes to Teams once, and one recovery notice says so.
+    rig.reconfigure({ TEAMS_WEBHOOK_URL: rig.teams.url, TEAMS_RATE_LIMIT: "1/1h" });
+    rig.clock.now += 61 * MINUTE;
+    await rig.poll();
+    expect(teamsPostsWith(rig, sessionId)).toBe(1);
+    expect(subjects()).toEqual(["[restorewatch] restorewatch cannot send alerts to Teams: check TEAMS_WEBHOOK_URL", expect.stringMatching(/restorewatch sends alerts to Teams again/)]);
+  });
+
   it("`restorewatch status` shows each channel: usable, or disabled with the setting and the alerts held", async () => {
     const rig = await startRig({ env: { TEAMS_WEBHOOK_URL: UNRESOLVED } });
     await rig.poll();

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { TELEMETRY_EVENTS } from "../../shared/domain/telemetry";
+import { DIMENSION_VALUES, TELEMETRY_EVENTS } from "../../shared/domain/telemetry";
 
 /**
  * Checks a KQL query of the workbook or an alert rule against what the app emits: the customEvents
@@ -67,5 +67,15 @@ export function telemetryQueryProblems(query: string, functionNames: readonly st
   const emitted = new Set(named.flatMap((n) => (n.event?.dimensions ?? []) as readonly string[]));
   const recordNames = named.map((n) => n.name).join(", ");
   for (const field of refs.dimensions.filter((d) => !emitted.has(d))) problems.push(`reads customDimensions.${field}, which ${recordNames || "no named record"} does not emit`);
+  for (const { field, value } of comparedLiterals(query)) {
+    const values = DIMENSION_VALUES[field];
+    if (values && !values.includes(value)) problems.push(`compares customDimensions.${field} with "${value}", which the app never emits (${values.join(", ")})`);
+  }
   return problems;
+}
+
+/** `tostring(customDimensions.X) == "v"` (or !=, =~, !~; also customDimensions.X == "v"): the field and the literal. */
+function comparedLiterals(query: string): { field: string; value: string }[] {
+  const pattern = /\bcustomDimensions\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*["'](\w+)["']\s*\])\s*\)?\s*(?:==|!=|=~|!~)\s*(["'])(.*?)\3/g;
+  return [...query.matchAll(pattern)].map((m) => ({ field: (m[1] ?? m[2]) as string, value: m[4] as string }));
 }

@@ -1,9 +1,11 @@
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { describe, expect, it } from "vitest";
 import { parseDuration } from "../../local/emulators/appInsightsEmulator";
 import { isMicrosoftIngestionHost, parseAuthenticationString, parseConnectionString } from "../../shared/telemetry/connectionString";
 import { createTelemetry } from "../../shared/telemetry/createTelemetry";
 import { dependencyEnvelope, eventEnvelope, formatDuration, toProperties, type Envelope } from "../../shared/telemetry/envelopes";
-import type { EnvelopeExporter, ExportResult } from "../../shared/telemetry/ingestion";
+import { IngestionExporter, type EnvelopeExporter, type ExportResult } from "../../shared/telemetry/ingestion";
 import { TelemetryRecorder } from "../../shared/telemetry/recorder";
 import { scrubText } from "../../shared/telemetry/redact";
 
@@ -149,6 +151,39 @@ describe("the recorder", () => {
     await recorder.flush({ warn: (m) => warnings.push(m) });
     expect(exporter.batches[0]?.map((e) => (e.data.baseData["properties"] as Record<string, string>)["attempt"])).toEqual(["2", "3", "4"]);
     expect(warnings).toEqual(["telemetry: 2 of 5 record(s) not sent to Application Insights (2 dropped over the buffer's 3)"]);
+  });
+
+  it("over its cap drops dependencies before run, alert and delivery records", async () => {
+    const exporter = new CaptureExporter();
+    const recorder = new TelemetryRecorder({ exporter, instrumentationKey: IKEY, maxBuffered: 3 });
+    const call = { data: "https://graph.microsoft.com/v1.0/x", target: "graph.microsoft.com", type: "HTTP", startedAt: new Date(0), durationMs: 1, resultCode: "200", success: true };
+    recorder.track("delivery", { attempt: 1, outcome: "deadLettered" });
+    recorder.dependency({ ...call, name: "GET /first" });
+    recorder.track("alert", { alertId: "a" });
+    recorder.dependency({ ...call, name: "GET /second" });
+    recorder.track("run", { runId: "r" });
+    await recorder.flush({ warn: () => undefined });
+    expect(exporter.batches[0]?.map((e) => e.data.baseData["name"])).toEqual(["RestorewatchDelivery", "RestorewatchAlert", "RestorewatchRun"]);
+  });
+
+  it("bounds a whole export by one budget: an ingestion endpoint that never answers costs at most the budget", async () => {
+    const requests: string[] = [];
+    // Accepts every request and never answers (a hung load balancer).
+    const server: Server = createServer((request) => requests.push(request.url ?? ""));
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      const exporter = new IngestionExporter({ ingestionEndpoint: `http://127.0.0.1:${port}`, instrumentationKey: IKEY }, { timeoutInMs: 300 });
+      const started = Date.now();
+      const result = await exporter.export([eventEnvelope(IKEY, { roleName: "r" }, new Date(0), "RestorewatchRun", { runId: "r" })]);
+      // The budget, not two attempts of it: the second attempt is not started once the budget is spent.
+      expect(Date.now() - started).toBeLessThan(2_000);
+      expect(requests).toEqual(["/v2/track"]);
+      expect(result).toMatchObject({ accepted: 0, rejected: 1, problem: expect.stringMatching(/ingestion request failed/) });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it("never throws when the exporter does", async () => {

@@ -84,7 +84,7 @@ describe("telemetry from the emulated Functions host", () => {
     expect(ai.requests[0]).toMatchObject({ path: "/v2.1/track", bearer: true, status: 200 });
     expect(identity.requests.some((r) => r.resource?.startsWith(MONITOR_AUDIENCE) && r.clientId !== undefined)).toBe(true);
     const rows = first(ai.rows);
-    expect(rows.every((r) => r.operation_Name === "pollRestoreSessions" && r.cloud_RoleName === "func-restorewatch-local" && /^[0-9a-f]{32}$|^[0-9a-f-]{36}$/.test(r.operation_Id ?? ""))).toBe(true);
+    expect(rows.every((r) => r.operation_Name === "pollRestoreSessions" && r.cloud_RoleName === "func-restorewatch-local" && /^[0-9a-f]{32}$/.test(r.operation_Id ?? ""))).toBe(true);
     const names = rows.filter((r) => r.table === "customEvents").map((r) => `${r.name}${r.customDimensions["channel"] ? `:${r.customDimensions["channel"]}` : ""}`);
     expect(names.sort()).toEqual(["RestorewatchAlert", "RestorewatchDelivery:email", "RestorewatchDelivery:teams", "RestorewatchRun"]);
     const alert = rows.find((r) => r.name === "RestorewatchAlert");

@@ -2,7 +2,10 @@ import { afterEach, describe, expect, it } from "vitest";
 import { AppInsightsEmulator, MONITOR_AUDIENCE, type TelemetryRow } from "../../local/emulators/appInsightsEmulator";
 import { TEST_TENANT_ID, TokenIssuer } from "../../local/emulators/tokens";
 import { loadTestTls } from "../../local/emulators/tls";
+import { DIMENSION_VALUES } from "../../shared/domain/telemetry";
 import { runPoll } from "../../shared/pipeline/poll";
+import { SilenceStore } from "../../shared/state/silences";
+import { newTableCounters } from "../../shared/state/tableClient";
 import { createTelemetry } from "../../shared/telemetry/createTelemetry";
 import type { TelemetryRecorder } from "../../shared/telemetry/recorder";
 import { startDeliveryRig, type Rig } from "../support/deliveryRig";
@@ -15,6 +18,8 @@ import { useAzurite } from "../support/useAzurite";
  */
 const azurite = useAzurite();
 const running: { stop(): Promise<void> }[] = [];
+/** Every row any test of this file captured, for the check of declared values. */
+const allRows: TelemetryRow[] = [];
 afterEach(async () => {
   await Promise.all(running.splice(0).map((part) => part.stop()));
 });
@@ -30,6 +35,7 @@ async function startAppInsights(env: Record<string, string> = {}): Promise<Setup
   const issuer = new TokenIssuer();
   const ai = await AppInsightsEmulator.start({ tls: loadTestTls(), issuer });
   running.push(ai);
+  running.push({ stop: async () => void allRows.push(...ai.rows) });
   const warnings: string[] = [];
   const telemetry = createTelemetry({
     env: { APPLICATIONINSIGHTS_CONNECTION_STRING: ai.connectionString, APPLICATIONINSIGHTS_AUTHENTICATION_STRING: "ClientId=5d0c8bd6-6b1e-4d0e-9a38-2f4f3e0b7c11;Authorization=AAD", ...env },
@@ -166,6 +172,32 @@ describe("telemetry records", () => {
     expect(dims(run)).toMatchObject({ outcome: "failed", tenantId: TEST_TENANT_ID, baseline: "false", alertsRecorded: "1", channelsDisabled: "email,teams" });
     expect(Number(dims(run)["sessionsSeen"])).toBeGreaterThan(0);
     expect(dims(run)["error"]).toMatch(/no alert channel is usable/);
+  });
+
+  it("a silenced alert: one silenced delivery record per configured channel, a channel disabled by its settings included", async () => {
+    const setup = await startAppInsights();
+    const rig = await startDeliveryRig(azurite, running, { telemetry: setup.telemetry });
+    await invocation(setup, rig, "a".repeat(32));
+    rig.reconfigure({ TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/teams)" });
+    await new SilenceStore(rig.h.table(), TEST_TENANT_ID, newTableCounters()).add({ until: new Date(rig.clock.now + 86_400_000).toISOString(), workload: "exchange", comment: "migration" }, new Date(rig.clock.now));
+    const sessionId = rig.fail("exchange");
+    await invocation(setup, rig, "b".repeat(32));
+    const rows = setup.ai.rows.filter((r) => r.operation_Id === "b".repeat(32));
+    expect(dims(events(rows, "RestorewatchAlert")[0])).toMatchObject({ sessionId, silencedBy: expect.any(String) });
+    expect(events(rows, "RestorewatchDelivery").map((d) => [dims(d)["channel"], dims(d)["outcome"], dims(d)["attempt"]]).sort()).toEqual([
+      ["email", "silenced", "0"],
+      ["teams", "silenced", "0"],
+    ]);
+  });
+
+  it("every value a query compares with a literal is one of the declared values (DIMENSION_VALUES), across the records above", () => {
+    const seen = allRows.filter((r) => r.table === "customEvents");
+    expect(seen.length).toBeGreaterThan(0);
+    for (const row of seen)
+      for (const [field, value] of Object.entries(row.customDimensions ?? {})) {
+        const values = DIMENSION_VALUES[field];
+        if (values) expect(values, `${row.name}.${field}`).toContain(value);
+      }
   });
 
   it("records a failed run, with its error and the tenant", async () => {
