@@ -77,7 +77,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     } catch (error) {
       // What a middleware or the credential threw comes back flattened into a GraphError: rethrow the original.
       if (state.error) throw state.error;
-      if (error instanceof GraphError && error.code === "GraphRequestError" && tokens.lastError) throw tokens.lastError;
+      if (error instanceof GraphError && tokens.lastError && error.code === tokens.lastError.name) throw tokens.lastError;
       throw toGraphRequestError(error, url, tokens.principal);
     }
   };
