@@ -9,6 +9,7 @@ import {
   type EmulatedStatus,
   type EmulatedWorkload,
   type GraphEmulator,
+  type TenantSessions,
 } from "./emulators/graph/graphEmulator";
 import { stableGuid } from "./emulators/graph/render";
 
@@ -20,6 +21,8 @@ export interface SimulatedTenantOptions {
   newSessionsPerTick?: number;
   /** Clock in epoch ms, default Date.now; inject a fixed one for fully reproducible timestamps. */
   now?: () => number;
+  /** The tenant whose sessions these are in the emulator (served to tokens with that `tid`); default the emulator's default tenant. */
+  tenantId?: string;
 }
 
 export interface TickResult {
@@ -27,6 +30,7 @@ export interface TickResult {
   changed: { id: string; from: string; to: string }[];
 }
 
+type SessionStore = Pick<TenantSessions, "createSession" | "updateSession" | "session">;
 type Outcome = "completed" | "completedWithError" | "failed";
 type JobType = "standard" | "bulk" | "granular";
 type OwnerUnit = Extract<EmulatedProtectionUnit, { kind: "mailbox" | "drive" }>;
@@ -222,11 +226,11 @@ export class SimulatedTenant {
   private readonly initialSessions: number;
   private readonly newSessionsPerTick: number;
   private readonly inFlight = new Map<string, InFlight>();
+  /** The emulator's sessions of this tenant. */
+  private readonly emulator: SessionStore;
 
-  constructor(
-    private readonly emulator: GraphEmulator,
-    options: SimulatedTenantOptions = {},
-  ) {
+  constructor(emulator: GraphEmulator, options: SimulatedTenantOptions = {}) {
+    this.emulator = options.tenantId === undefined ? emulator : emulator.tenant(options.tenantId);
     this.random = new Random(options.seed ?? 1);
     this.now = options.now ?? Date.now;
     this.initialSessions = options.initialSessions ?? 36;
@@ -495,4 +499,29 @@ export function bulkTenant(emulator: GraphEmulator, options: { sessions: number;
     if (failed) failedIds.push(session.id);
   }
   return { ids, failedIds };
+}
+
+/** Labels of the simulated customer tenants (Microsoft's fictitious companies). */
+const CUSTOMER_NAMES: readonly string[] = ["Contoso", "Fabrikam", "Northwind Traders", "Tailspin Toys", "Woodgrove Bank", "Adventure Works", "Wide World Importers", "Litware", "Proseware", "Alpine Ski House"];
+
+export interface SimulatedCustomer {
+  /** Its tenant id (stable: the same for the same index). */
+  readonly tenantId: string;
+  /** The label `restorewatch tenant add --name` records. */
+  readonly name: string;
+  readonly tenant: SimulatedTenant;
+}
+
+/**
+ * `count` customer tenants of an MSP, each with its own simulated sessions in the emulator (served to
+ * tokens with its `tid`), seeded from `seed` + its index. They share the Contoso directory's people.
+ */
+export function simulatedCustomers(emulator: GraphEmulator, count: number, options: Omit<SimulatedTenantOptions, "tenantId"> = {}): SimulatedCustomer[] {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError("count must be a whole number");
+  return Array.from({ length: count }, (_, i) => {
+    const base = CUSTOMER_NAMES[i % CUSTOMER_NAMES.length] ?? "Customer";
+    const name = i < CUSTOMER_NAMES.length ? base : `${base} ${Math.floor(i / CUSTOMER_NAMES.length) + 1}`;
+    const tenantId = stableGuid(`simulated-customer/${i}`);
+    return { tenantId, name, tenant: new SimulatedTenant(emulator, { ...options, seed: (options.seed ?? 1) + i, tenantId }) };
+  });
 }

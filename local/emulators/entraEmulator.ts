@@ -85,6 +85,8 @@ export class EntraEmulator {
   readonly metadataRequests: string[] = [];
   private readonly tenants = new Map<string, Map<string, EmulatedServicePrincipal>>();
   private readonly apps = new Map<string, EmulatedApp>();
+  /** Service principals of revoked consents, by tenant/appId, for setConsentRevoked(..., false). */
+  private readonly revoked = new Map<string, EmulatedServicePrincipal>();
 
   private readonly server: LoopbackServer;
 
@@ -153,6 +155,27 @@ export class EntraEmulator {
   /** Consent withdrawn, or the service principal deleted. */
   removeServicePrincipal(appId: string, tenantId: string): void {
     this.tenants.get(tenantId)?.delete(appId);
+  }
+
+  /**
+   * The switch a test flips: tenant `tenantId` withdraws its consent to the app (its service principal
+   * goes, so token requests get `missingServicePrincipalError`), or (revoked false) consents again and
+   * gets it back with the same object id and roles. Tokens issued before stay valid until they expire,
+   * as in Entra: MSAL keeps them unless tokenLifetimeInSeconds is under 300.
+   */
+  setConsentRevoked(appId: string, tenantId: string, revoked: boolean): void {
+    const key = `${tenantId}/${appId}`;
+    if (revoked) {
+      const principal = this.servicePrincipal(appId, tenantId);
+      if (!principal) throw new Error(`app ${appId} has no service principal in ${tenantId} to revoke`);
+      this.revoked.set(key, principal);
+      this.removeServicePrincipal(appId, tenantId);
+      return;
+    }
+    const principal = this.revoked.get(key);
+    if (!principal) throw new Error(`app ${appId}'s consent in ${tenantId} was not revoked`);
+    this.revoked.delete(key);
+    this.tenants.get(tenantId)?.set(appId, principal);
   }
 
   private app(appId: string): EmulatedApp {

@@ -1,6 +1,7 @@
 import { RestError } from "@azure/core-rest-pipeline";
 import { ConfigError, GraphRequestError, errorMessage } from "../domain/errors";
 import { RestoreAccessDeniedError, restoreAccessFix } from "../graph/restoreAccessDenied";
+import { TenantConsentError } from "../graph/tenantConsent";
 import { escapeHtml } from "./renderEmail";
 import { escapeCardMarkdown } from "./renderTeamsCard";
 import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
@@ -14,6 +15,8 @@ import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
 export interface HealthNotice {
   readonly kind: "unhealthy" | "recovered" | "channelDisabled" | "channelRestored";
   readonly tenantId: string;
+  /** The operator's label of a customer tenant (`restorewatch tenant add --name`); absent for the home tenant. */
+  readonly tenantLabel?: string;
   /** The channel a channel notice is about ("email", "teams"), its setting at fault, and the alerts held for it. */
   readonly channel?: string;
   readonly setting?: string;
@@ -33,6 +36,8 @@ export interface HealthNotice {
 export function diagnose(error: unknown): { cause: string; fix: string } {
   const cause = truncate(singleLine(errorMessage(error)), 1000);
   if (error instanceof ConfigError) return { cause, fix: `Correct the app setting ${error.setting} and restart the function app.` };
+  // A customer tenant's consent missing or withdrawn: the run's error names the tenant and the consent URL.
+  if (error instanceof TenantConsentError) return { cause, fix: error.fix };
   // The restore APIs' 403 carries its own fix (naming the principal refused): the same words as the run's error.
   if (error instanceof RestoreAccessDeniedError) return { cause: truncate(singleLine(error.refusal), 1000), fix: error.fix };
   if (error instanceof GraphRequestError) {
@@ -60,12 +65,19 @@ export function isProblem(notice: HealthNotice): boolean {
 const CHANNEL_LABELS: Readonly<Record<string, string>> = { email: "email", teams: "Teams", file: "the outbox folder" };
 const channelLabel = (notice: HealthNotice): string => CHANNEL_LABELS[notice.channel ?? ""] ?? notice.channel ?? "a channel";
 
+/** The tenant as a notice names it: "Contoso (<id>)" for a labelled customer tenant, else its id. */
+export function tenantName(notice: Pick<HealthNotice, "tenantId" | "tenantLabel">): string {
+  return notice.tenantLabel ? `${notice.tenantLabel} (${notice.tenantId})` : notice.tenantId;
+}
+
 export function healthSubject(notice: HealthNotice): string {
+  // A customer tenant is named in the subject: with many tenants, "your" says nothing.
+  const sessions = notice.tenantLabel ? `the restore sessions of ${singleLine(notice.tenantLabel)}` : "your restore sessions";
   switch (notice.kind) {
     case "unhealthy":
-      return `${SUBJECT_PREFIX} restorewatch cannot see your restore sessions (${notice.consecutiveFailures} failed runs)`;
+      return `${SUBJECT_PREFIX} restorewatch cannot see ${sessions} (${notice.consecutiveFailures} failed runs)`;
     case "recovered":
-      return `${SUBJECT_PREFIX} restorewatch can see your restore sessions again`;
+      return `${SUBJECT_PREFIX} restorewatch can see ${sessions} again`;
     case "channelDisabled":
       return `${SUBJECT_PREFIX} restorewatch cannot send alerts to ${channelLabel(notice)}: check ${notice.setting ?? "its settings"}`;
     case "channelRestored":
@@ -76,7 +88,7 @@ export function healthSubject(notice: HealthNotice): string {
 function healthFacts(notice: HealthNotice): { label: string; value: string }[] {
   if (notice.kind === "channelDisabled" || notice.kind === "channelRestored") {
     return [
-      { label: "Tenant", value: notice.tenantId },
+      { label: "Tenant", value: tenantName(notice) },
       { label: "Channel", value: notice.channel ?? "" },
       ...(notice.setting ? [{ label: "Setting", value: notice.setting }] : []),
       ...(notice.alertsHeld !== undefined ? [{ label: notice.kind === "channelDisabled" ? "Alerts held" : "Held alerts sent", value: String(notice.alertsHeld) }] : []),
@@ -84,7 +96,7 @@ function healthFacts(notice: HealthNotice): { label: string; value: string }[] {
     ];
   }
   return [
-    { label: "Tenant", value: notice.tenantId },
+    { label: "Tenant", value: tenantName(notice) },
     { label: notice.kind === "unhealthy" ? "Failed runs in a row" : "Failed runs before recovery", value: String(notice.consecutiveFailures) },
     { label: "Last successful run", value: notice.lastSuccessAt ? formatUtc(notice.lastSuccessAt) : "never" },
     { label: notice.kind === "unhealthy" ? "Raised" : "Recovered", value: formatUtc(notice.at) },

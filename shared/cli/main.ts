@@ -9,13 +9,51 @@ import { retryCommand } from "./commands/retry";
 import { silenceCommand } from "./commands/silence";
 import { statusCommand } from "./commands/status";
 import { testAlertCommand } from "./commands/testAlert";
+import { tenantAddCommand } from "./commands/tenantAdd";
+import { tenantListCommand } from "./commands/tenantList";
+import { tenantPauseCommand } from "./commands/tenantPause";
+import { tenantRemoveCommand } from "./commands/tenantRemove";
+import { tenantResumeCommand } from "./commands/tenantResume";
+import { tenantVerifyCommand } from "./commands/tenantVerify";
 import { EXIT, UsageError, exitCodeFor } from "./commands/exitCodes";
 import { loadCliEnvironment } from "./localSettings";
 
 export type { CliIo } from "./commands/command";
 
 /** Every command, in the order `restorewatch help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [pollCommand, statusCommand, retryCommand, ackCommand, silenceCommand, testAlertCommand, grantGraphPermissionCommand];
+export const COMMANDS: readonly CliCommand[] = [
+  pollCommand,
+  statusCommand,
+  retryCommand,
+  ackCommand,
+  silenceCommand,
+  testAlertCommand,
+  grantGraphPermissionCommand,
+  tenantAddCommand,
+  tenantListCommand,
+  tenantVerifyCommand,
+  tenantPauseCommand,
+  tenantResumeCommand,
+  tenantRemoveCommand,
+];
+
+/**
+ * The command an argument list names, and the arguments left for it. A command may be two words
+ * (`tenant add`): given as two arguments, or as one ("tenant add", as tests and `help` pass it).
+ */
+function findCommand(argv: readonly string[]): { command: CliCommand; args: readonly string[] } | undefined {
+  const [first, second, ...rest] = argv;
+  const two = COMMANDS.find((c) => second !== undefined && c.name === `${first} ${second}`);
+  if (two) return { command: two, args: rest };
+  const one = COMMANDS.find((c) => c.name === first);
+  return one ? { command: one, args: argv.slice(1) } : undefined;
+}
+
+/** A group's commands (`restorewatch tenant`): what to type instead. */
+function groupUsage(group: string | undefined): string | undefined {
+  const members = COMMANDS.filter((c) => c.name.startsWith(`${group} `));
+  return members.length === 0 ? undefined : `'${group}' needs a command: ${members.map((c) => `restorewatch ${c.usage}`).join("; ")}`;
+}
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -35,17 +73,25 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [verb, ...args] = argv;
   try {
     if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
-      const topic = verb === "help" ? COMMANDS.find((c) => c.name === args[0]) : undefined;
+      const topic = verb === "help" ? findCommand(args.length === 1 ? (args[0] ?? "").split(" ") : args)?.command : undefined;
       io.out(topic ? commandHelp(topic) : usage());
       return verb === undefined ? EXIT.usage : EXIT.ok;
     }
-    const command = COMMANDS.find((c) => c.name === verb);
-    if (!command) throw new UsageError(`unknown command '${verb}' (try: restorewatch help)`);
-    if (wantsHelp(args)) {
+    const found = findCommand(verb.includes(" ") ? [...verb.split(" "), ...args] : argv);
+    if (!found) {
+      const group = groupUsage(verb);
+      if (group && wantsHelp(args)) {
+        io.out(group);
+        return EXIT.ok;
+      }
+      throw new UsageError(group ?? `unknown command '${verb}' (try: restorewatch help)`);
+    }
+    const { command, args: commandArgs } = found;
+    if (wantsHelp(commandArgs)) {
       io.out(commandHelp(command));
       return EXIT.ok;
     }
-    return await command.run(parseCommandArgs(command, args), io);
+    return await command.run(parseCommandArgs(command, commandArgs), io);
   } catch (error) {
     io.err(`restorewatch: ${errorMessage(error)}`);
     return exitCodeFor(error);

@@ -10,6 +10,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { GraphRequestError, errorMessage } from "../domain/errors";
 import { graphTarget } from "./graphClouds";
 import { RestoreAccessDeniedError, directoryReadFix, isRestoreApiPath, restoreAccessFix, type GraphPrincipal, type GraphPrincipalKind } from "./restoreAccessDenied";
+import { TenantConsentError } from "./tenantConsent";
 import { GraphCallState, RetryMiddleware, type GraphTrafficCounters } from "./retryMiddleware";
 import type { DependencySink } from "../telemetry/recorder";
 
@@ -76,7 +77,7 @@ export function createGraphApi(options: GraphApiOptions): GraphApi {
     } catch (error) {
       // What a middleware or the credential threw comes back flattened into a GraphError: rethrow the original.
       if (state.error) throw state.error;
-      if (error instanceof GraphError && error.code === "GraphRequestError" && tokens.lastError) throw tokens.lastError;
+      if (error instanceof GraphError && tokens.lastError && error.code === tokens.lastError.name) throw tokens.lastError;
       throw toGraphRequestError(error, url, tokens.principal);
     }
   };
@@ -109,7 +110,8 @@ class GraphTokenProvider implements AuthenticationProvider {
     try {
       token = await this.credential.getToken(this.scope);
     } catch (error) {
-      this.lastError = new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", this.scope, { cause: error });
+      // A customer tenant's missing consent already says what to do (tenantConsent.ts): kept as it is.
+      this.lastError = error instanceof TenantConsentError ? error : new GraphRequestError(`could not get a token for Microsoft Graph: ${errorMessage(error)}`, undefined, "CredentialUnavailable", this.scope, { cause: error });
       throw this.lastError;
     }
     if (!token) {

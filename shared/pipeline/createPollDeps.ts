@@ -8,6 +8,7 @@ import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
 import type { PollDeps } from "./pollDeps";
 import { resolveTenantId } from "../graph/tenant";
+import { adminConsentUrl, withConsentDiagnosis } from "../graph/tenantConsent";
 import type { Telemetry } from "../domain/telemetry";
 import { dependencyPolicy } from "../telemetry/httpDependencies";
 import type { DependencySink } from "../telemetry/recorder";
@@ -28,13 +29,21 @@ export interface CreatePollDepsOptions {
   readonly emulatorOrigins?: readonly string[];
   /** Where the run's records and the Graph and Table Storage dependencies go (a TelemetryRecorder); absent: nowhere. */
   readonly telemetry?: Telemetry & DependencySink;
+  /**
+   * A customer tenant recorded by `restorewatch tenant add` (the fan-out passes each due one): its
+   * state partition, and Graph as the multi-tenant app registration signed in to that tenant (a
+   * managed identity cannot: ConfigError naming GRAPH_CLIENT_ID). Absent: the home tenant, as before.
+   */
+  readonly tenantId?: string;
+  /** The operator's label of that tenant, named by its health notices. */
+  readonly tenantLabel?: string;
 }
 
 /** Builds the parts of a run from configuration: the one composition root for the function, the CLI and tests. */
 export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
   const { config } = options;
   const credential = options.credential ?? createAppCredential(config.identity.clientId);
-  const graphCredential = createGraphCredential(config.identity, undefined, { managedIdentity: credential, ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }) });
+  const graphCredential = graphCredentialFor(options, credential);
   const graphCounters: GraphTrafficCounters = { requests: 0, bytesRead: 0, throttled: 0 };
   const tableCounters = newTableCounters();
   const connection = config.state.connection;
@@ -57,9 +66,19 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     tableCounters,
     health: newHealthMemory(),
     graph,
-    resolveTenant: () => resolveTenantId(config.graph.tenantId, graphCredential, graph.scope),
+    resolveTenant: () => resolveTenantId(options.tenantId ?? config.graph.tenantId, graphCredential, graph.scope),
+    ...(options.tenantLabel !== undefined && { tenantLabel: options.tenantLabel }),
     table: createStateTableClient(connection, config.state.tableName, storageCredential, options.telemetry ? [dependencyPolicy(options.telemetry, "Azure table")] : []),
     ...(options.now && { now: options.now }),
     ...(options.telemetry && { telemetry: options.telemetry }),
   };
+}
+
+/** The home tenant's Graph credential, or a customer tenant's, whose missing consent is named as such (TenantConsentError). */
+function graphCredentialFor(options: CreatePollDepsOptions, credential: TokenCredential): TokenCredential {
+  const { identity } = options.config;
+  const graphCredential = createGraphCredential(identity, options.tenantId, { managedIdentity: credential, ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }) });
+  if (options.tenantId === undefined || identity.mode !== "appRegistration") return graphCredential;
+  const consentUrl = adminConsentUrl(identity.authority.host, options.tenantId, identity.graphClientId);
+  return withConsentDiagnosis(graphCredential, { tenantId: options.tenantId, consentUrl, ...(options.tenantLabel !== undefined && { label: options.tenantLabel }) });
 }

@@ -79,11 +79,12 @@ async function recordFailedRun(deps: PollDeps, run: RunContext, tenantId: string
   if (failures < deps.config.health.alertAfterRuns || alreadyAlerted) return;
 
   const { cause, fix } = diagnose(error);
-  log.error(`restorewatch has failed ${failures} runs in a row and cannot see the restore sessions: ${cause}. ${fix}`);
+  log.error(`restorewatch has failed ${failures} runs in a row and cannot see the restore sessions${deps.tenantLabel !== undefined ? ` of ${deps.tenantLabel}` : ""}: ${cause}. ${fix}`);
   const lastSuccessAt = stored?.lastSuccessAt ?? memory.lastSuccessAt;
   const notice: HealthNotice = {
     kind: "unhealthy",
     tenantId: tenantId ?? deps.config.graph.tenantId ?? "(unknown: no token could be obtained)",
+    ...(deps.tenantLabel !== undefined && { tenantLabel: deps.tenantLabel }),
     consecutiveFailures: failures,
     at: now.toISOString(),
     cause,
@@ -113,6 +114,7 @@ async function noticeRecovery(deps: PollDeps, run: TenantRun, before: RunMeta, a
   const notice: HealthNotice = {
     kind: "recovered",
     tenantId,
+    ...(deps.tenantLabel !== undefined && { tenantLabel: deps.tenantLabel }),
     consecutiveFailures: failuresBefore,
     at: now.toISOString(),
     cause: before.lastError ?? "",

@@ -18,6 +18,8 @@ export interface PollDeps {
   readonly tableCounters: TableTrafficCounters;
   /** The tenant of the state partition: GRAPH_TENANT_ID, else the tid of the Graph token. */
   readonly resolveTenant: () => Promise<string>;
+  /** The operator's label of a customer tenant (`restorewatch tenant add --name`), named by its health notices; absent for the home tenant. */
+  readonly tenantLabel?: string;
   /** This instance's count of failed runs, for when the state table is what fails. */
   readonly health: HealthMemory;
   /** The clock (tests move it). */

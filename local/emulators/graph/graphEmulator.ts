@@ -4,17 +4,18 @@ import { LoopbackServer } from "../loopbackServer";
 import { graphError, type GraphRoute, type GraphRouteRequest, type GraphRouteResponse } from "./graphRoutes";
 import { GRAPH_AUDIENCE, type TokenClaims, type TokenIssuer } from "../tokens";
 import { renderArtifact, renderGranularMailboxArtifact, type ArtifactView } from "./artifacts";
-import { getBulkRequest, listBulkRequests, validateBulkRequests } from "./bulkRequests";
+import { getBulkRequest, listBulkRequests } from "./bulkRequests";
 import { DirectoryObjects, getByIdsRoute } from "./directoryObjects";
 import { matchRestoreEndpoint, type RestoreEndpoint } from "./endpoints";
 import { artifactExpand, expandParameter, type ArtifactExpandSupport } from "./expand";
 import { FAULT_CODES, matches, type Fault, type QueuedFault } from "./faults";
 import { renderGranularItem } from "./granular";
-import { DEFAULT_CONTROLLER, TERMINAL, WORKLOAD_SHAPES, type EmulatedDirectoryObject, type EmulatedSession, type EmulatedWorkload } from "./model";
+import { WORKLOAD_SHAPES, type EmulatedDirectoryObject, type EmulatedSession, type EmulatedWorkload } from "./model";
 import { decodeSkipToken, encodeSkipToken, itemsOffset, relativePage } from "./paging";
 import { nameVisibility, type NameOptions } from "./protectionUnits";
 import { renderSession, type RenderOptions } from "./render";
-import { SessionLog } from "./sessionLog";
+import type { SessionLog } from "./sessionLog";
+import { TenantSessions } from "./tenantSessions";
 
 export type {
   EmulatedArtifact,
@@ -30,6 +31,7 @@ export type {
 } from "./model";
 export type { ArtifactExpandSupport } from "./expand";
 export type { Fault } from "./faults";
+export type { TenantSessions } from "./tenantSessions";
 export { bulkResolutionError, MAX_BULK_RESOURCES } from "./bulkRequests";
 export { MAX_GET_BY_IDS } from "./directoryObjects";
 
@@ -82,6 +84,8 @@ export interface RecordedRequest {
   readonly appId?: string;
   /** `oid` of that token: the caller's service principal. */
   readonly objectId?: string;
+  /** `tid` of that token: the tenant whose sessions it was served. */
+  readonly tenantId?: string;
   /** Status sent, 0 while the request is still pending. */
   readonly status: number;
   readonly at: number;
@@ -140,7 +144,9 @@ export class GraphEmulator {
   readonly requests: RecordedRequest[] = [];
   /** Which $expand forms the artifact lists accept; see GraphEmulatorOptions.artifactExpand. Settable between requests. */
   artifactExpand: ArtifactExpandSupport;
-  private readonly log = new SessionLog();
+  /** The default tenant's sessions, and those of tenants given their own (tenant()), by tid. */
+  private readonly home = new TenantSessions();
+  private readonly tenants = new Map<string, TenantSessions>();
   private readonly directory = new DirectoryObjects();
   private readonly directoryRoute: GraphRoute;
   private readonly faults: QueuedFault[] = [];
@@ -183,55 +189,44 @@ export class GraphEmulator {
   // --- state -----------------------------------------------------------------------------------
 
   createSession(input: Partial<EmulatedSession> & { workload: EmulatedWorkload }): EmulatedSession {
-    const now = new Date().toISOString();
-    const status = input.status ?? "draft";
-    const lastModifiedDateTime = input.lastModifiedDateTime ?? input.createdDateTime ?? now;
-    const session: EmulatedSession = {
-      id: input.id ?? randomUUID(),
-      workload: input.workload,
-      status,
-      restoreJobType: input.restoreJobType ?? "standard",
-      createdBy: input.createdBy ?? { application: { ...DEFAULT_CONTROLLER } },
-      createdDateTime: input.createdDateTime ?? now,
-      lastModifiedDateTime,
-      completedDateTime: input.completedDateTime ?? (TERMINAL.has(status) ? lastModifiedDateTime : undefined),
-      error: input.error ?? null,
-      artifacts: input.artifacts ?? [],
-      ...(input.bulkRequests !== undefined && { bulkRequests: input.bulkRequests }),
-      ...(input.raw !== undefined && { raw: input.raw }),
-    };
-    validateBulkRequests(session.bulkRequests);
-    this.log.add(session);
-    return session;
+    return this.home.createSession(input);
   }
 
   updateSession(id: string, patch: Partial<EmulatedSession>): EmulatedSession {
-    const session = this.log.get(id);
-    if (!session) throw new Error(`no session ${id}`);
-    if (patch.id !== undefined && patch.id !== id) throw new Error("a session's id cannot change");
-    validateBulkRequests(patch.bulkRequests);
-    const wasTerminal = TERMINAL.has(session.status);
-    Object.assign(session, patch);
-    // Strictly increasing, so a poller comparing lastModifiedDateTime sees every update.
-    session.lastModifiedDateTime = patch.lastModifiedDateTime ?? new Date(Math.max(Date.now(), Date.parse(session.lastModifiedDateTime) + 1)).toISOString();
-    if (patch.completedDateTime === undefined) {
-      if (!wasTerminal && TERMINAL.has(session.status)) session.completedDateTime = session.lastModifiedDateTime;
-      if (!TERMINAL.has(session.status)) session.completedDateTime = undefined;
-    }
-    return session;
+    return this.home.updateSession(id, patch);
   }
 
   removeSession(id: string): void {
-    if (!this.log.remove(id)) throw new Error(`no session ${id}`);
+    this.home.removeSession(id);
   }
 
   /** The live session object (mutating it directly does not bump lastModifiedDateTime). */
   session(id: string): EmulatedSession | undefined {
-    return this.log.get(id);
+    return this.home.session(id);
   }
 
   sessions(): EmulatedSession[] {
-    return this.log.all();
+    return this.home.sessions();
+  }
+
+  /**
+   * The sessions of tenant `tenantId` (created empty on first use): served to tokens whose `tid` is
+   * that tenant, and to no other. A token of a tenant never named here gets the default tenant's
+   * sessions (the methods above), so a single-tenant test needs none of this.
+   */
+  tenant(tenantId: string): TenantSessions {
+    const key = tenantId.toLowerCase();
+    let sessions = this.tenants.get(key);
+    if (!sessions) {
+      sessions = new TenantSessions();
+      this.tenants.set(key, sessions);
+    }
+    return sessions;
+  }
+
+  /** The session store a token's tenant reads. */
+  private logFor(claims: TokenClaims): SessionLog {
+    return (this.tenants.get(claims.tid.toLowerCase()) ?? this.home).log;
   }
 
   /** Adds a user or group for POST /directoryObjects/getByIds (replacing one with the same id). */
@@ -269,7 +264,7 @@ export class GraphEmulator {
     const url = new URL(req.url ?? "/", this.url);
     const prefer = headerValue(req.headers.prefer);
     const auth = this.authenticate(req.headers.authorization);
-    const caller = auth.ok ? { ...(auth.claims.appid !== undefined && { appId: auth.claims.appid }), objectId: auth.claims.oid } : {};
+    const caller = auth.ok ? { ...(auth.claims.appid !== undefined && { appId: auth.claims.appid }), objectId: auth.claims.oid, tenantId: auth.claims.tid } : {};
     const record: Mutable<RecordedRequest> = { method: req.method ?? "GET", path: url.pathname + url.search, authorized: auth.ok, ...caller, status: 0, at: Date.now(), ...(prefer !== undefined && { prefer }) };
     this.requests.push(record);
 
@@ -324,11 +319,12 @@ export class GraphEmulator {
   }
 
   private serveRestore(endpoint: RestoreEndpoint, request: GraphRouteRequest, render: RenderOptions): GraphRouteResponse {
+    const log = this.logFor(request.claims);
     switch (endpoint.kind) {
       case "list":
-        return this.listSessions(request.version, skipTokenOf(request.query), render);
+        return this.listSessions(log, request.version, skipTokenOf(request.query), render);
       case "get": {
-        const session = this.log.get(endpoint.id);
+        const session = log.get(endpoint.id);
         if (!session) return sessionNotFound();
         const item = renderSession(session, render);
         const context = `${this.url}/${request.version}/$metadata#solutions/backupRestore/restoreSessions/$entity`;
@@ -337,7 +333,7 @@ export class GraphEmulator {
       case "artifacts":
         return this.listArtifacts(request, endpoint);
       case "bulkRequests": {
-        const session = this.log.get(endpoint.id);
+        const session = log.get(endpoint.id);
         if (!session || session.workload !== endpoint.workload) return sessionNotFound();
         const context = { origin: this.url, version: request.version, session, query: request.query, pageSize: this.bulkRequestPageSize };
         return endpoint.requestId === undefined ? listBulkRequests(context) : getBulkRequest(context, endpoint.requestId);
@@ -345,15 +341,15 @@ export class GraphEmulator {
     }
   }
 
-  private listSessions(version: string, skipToken: string | undefined, render: RenderOptions): GraphRouteResponse {
+  private listSessions(log: SessionLog, version: string, skipToken: string | undefined, render: RenderOptions): GraphRouteResponse {
     let from = 0;
-    let end = this.log.highWater;
+    let end = log.highWater;
     if (skipToken !== undefined) {
       const state = decodeSkipToken(skipToken);
       if (state?.kind !== "sessions") return graphError(400, "BadRequest", "The $skiptoken is invalid.");
       ({ from, end } = state);
     }
-    const page = this.log.page(from, end, this.pageSize);
+    const page = log.page(from, end, this.pageSize);
     const base = `${this.url}/${version}`;
     return {
       status: 200,
@@ -368,7 +364,7 @@ export class GraphEmulator {
 
   /** A standard or granular artifact list. A granular session's artifacts are in its granular collection, any other's in the standard one. */
   private listArtifacts(request: GraphRouteRequest, endpoint: Extract<RestoreEndpoint, { kind: "artifacts" }>): GraphRouteResponse {
-    const session = this.log.get(endpoint.id);
+    const session = this.logFor(request.claims).get(endpoint.id);
     if (!session || session.workload !== endpoint.workload) return sessionNotFound();
     const shape = WORKLOAD_SHAPES[endpoint.workload];
     // The granular drive and site artifacts have no restorePoint navigation; the granular mailbox ones do.

@@ -262,3 +262,32 @@ describe("Entra emulator with @azure/identity's ClientAssertionCredential", () =
     expect((error as { cause?: unknown }).cause).toMatchObject({ errorCode: "invalid_client", errorNo: 700213, status: 401 });
   });
 });
+
+describe("consent as a switch", () => {
+  it("revoking a tenant's consent answers its token requests with AADSTS7000229 (or 700016) and leaves other tenants alone; consenting again restores the same service principal", async () => {
+    const entra = await start();
+    entra.addTenant(CUSTOMER);
+    const principal = entra.provision(APP_ID, CUSTOMER, { roles: [READ] });
+
+    entra.setConsentRevoked(APP_ID, CUSTOMER, true);
+    const revoked = await requestToken(entra, CUSTOMER);
+    const home = await requestToken(entra, HOME);
+    expect(revoked.status).toBe(401);
+    expect(revoked.body).toMatchObject({ error: "invalid_client", error_codes: [7000229] });
+    expect(String(revoked.body["error_description"])).toMatch(new RegExp(`^AADSTS7000229: The client application ${APP_ID} is missing service principal in the tenant ${CUSTOMER}`));
+    expect(home.status).toBe(200);
+    expect(() => entra.setConsentRevoked(APP_ID, CUSTOMER, true)).toThrow(/no service principal/);
+
+    entra.setConsentRevoked(APP_ID, CUSTOMER, false);
+    const again = await requestToken(entra, CUSTOMER);
+    expect(again.status).toBe(200);
+    expect(graphIssuer.verify(String(again.body["access_token"]))).toMatchObject({ ok: true, claims: { tid: CUSTOMER, oid: principal.objectId, roles: [READ] } });
+    expect(() => entra.setConsentRevoked(APP_ID, CUSTOMER, false)).toThrow(/was not revoked/);
+
+    const older = await start({ missingServicePrincipalError: 700016 });
+    older.addTenant(CUSTOMER);
+    older.provision(APP_ID, CUSTOMER, { roles: [READ] });
+    older.setConsentRevoked(APP_ID, CUSTOMER, true);
+    expect((await requestToken(older, CUSTOMER)).body).toMatchObject({ error: "unauthorized_client", error_codes: [700016] });
+  });
+});

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { loadTestTls } from "../../../../local/emulators/tls";
 import { GraphEmulator, type EmulatedArtifact, type GraphEmulatorOptions } from "../../../../local/emulators/graph/graphEmulator";
 import type { GraphRoute, GraphRouteRequest } from "../../../../local/emulators/graph/graphRoutes";
-import { TokenIssuer } from "../../../../local/emulators/tokens";
+import { TEST_TENANT_ID, TokenIssuer } from "../../../../local/emulators/tokens";
 
 const READ = "BackupRestore-Restore.Read.All";
 const SESSIONS = "/v1.0/solutions/backupRestore/restoreSessions";
@@ -487,7 +487,7 @@ describe("state and request log", () => {
     await call(`${emulator.url}${SESSIONS}?$top=5`, { prefer: PREFER_ALL, token: token([READ], caller) });
     await call(`${emulator.url}/v1.0/nowhere`, { token: null });
     expect(emulator.requests).toEqual([
-      { method: "GET", path: `${SESSIONS}?$top=5`, prefer: PREFER_ALL, authorized: true, ...caller, status: 200, at: expect.any(Number) },
+      { method: "GET", path: `${SESSIONS}?$top=5`, prefer: PREFER_ALL, authorized: true, ...caller, tenantId: TEST_TENANT_ID, status: 200, at: expect.any(Number) },
       { method: "GET", path: "/v1.0/nowhere", authorized: false, status: 401, at: expect.any(Number) },
     ]);
     expect(emulator.requests[0]?.at).toBeGreaterThanOrEqual(before);
