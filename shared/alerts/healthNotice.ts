@@ -58,7 +58,12 @@ export function isProblem(notice: HealthNotice): boolean {
 }
 
 const CHANNEL_LABELS: Readonly<Record<string, string>> = { email: "email", teams: "Teams", file: "the outbox folder" };
-const channelLabel = (notice: HealthNotice): string => CHANNEL_LABELS[notice.channel ?? ""] ?? notice.channel ?? "a channel";
+/** A route's receiver ("teams:route-exchange-team") reads "Teams of route exchange-team". */
+const channelLabel = (notice: HealthNotice): string => {
+  const [channel = "", route] = (notice.channel ?? "").split(":route-");
+  const label = CHANNEL_LABELS[channel] ?? notice.channel ?? "a channel";
+  return route === undefined ? label : `${label} of route ${route}`;
+};
 
 export function healthSubject(notice: HealthNotice): string {
   switch (notice.kind) {

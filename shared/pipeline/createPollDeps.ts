@@ -8,6 +8,7 @@ import { createStateTableClient, newTableCounters } from "../state/tableClient";
 import { newHealthMemory } from "./health";
 import type { PollDeps } from "./pollDeps";
 import { resolveTenantId } from "../graph/tenant";
+import { KeyVaultSecrets } from "../identity/keyVaultSecrets";
 import type { Telemetry } from "../domain/telemetry";
 import { dependencyPolicy } from "../telemetry/httpDependencies";
 import type { DependencySink } from "../telemetry/recorder";
@@ -59,6 +60,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     graph,
     resolveTenant: () => resolveTenantId(config.graph.tenantId, graphCredential, graph.scope),
     table: createStateTableClient(connection, config.state.tableName, storageCredential, options.telemetry ? [dependencyPolicy(options.telemetry, "Azure table")] : []),
+    ...(config.channels.routeReceivers?.keyVaultUri !== undefined && { routeSecrets: new KeyVaultSecrets(config.channels.routeReceivers.keyVaultUri, credential, { ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }) }) }),
     ...(options.now && { now: options.now }),
     ...(options.telemetry && { telemetry: options.telemetry }),
   };
