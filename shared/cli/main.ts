@@ -9,13 +9,26 @@ import { retryCommand } from "./commands/retry";
 import { silenceCommand } from "./commands/silence";
 import { statusCommand } from "./commands/status";
 import { testAlertCommand } from "./commands/testAlert";
+import { routeAddCommand } from "./commands/routeAdd";
+import { routeListCommand } from "./commands/routeList";
+import { routeRemoveCommand } from "./commands/routeRemove";
+import { routeTestCommand } from "./commands/routeTest";
 import { EXIT, UsageError, exitCodeFor } from "./commands/exitCodes";
 import { loadCliEnvironment } from "./localSettings";
 
 export type { CliIo } from "./commands/command";
 
 /** Every command, in the order `restorewatch help` lists them. */
-export const COMMANDS: readonly CliCommand[] = [pollCommand, statusCommand, retryCommand, ackCommand, silenceCommand, testAlertCommand, grantGraphPermissionCommand];
+export const COMMANDS: readonly CliCommand[] = [pollCommand, statusCommand, retryCommand, ackCommand, silenceCommand, testAlertCommand, grantGraphPermissionCommand, routeAddCommand, routeListCommand, routeRemoveCommand, routeTestCommand];
+
+/** The command named by the first word, or by the first two (`route add`), and the arguments after it. */
+function findCommand(words: readonly string[]): { command: CliCommand; args: string[] } | undefined {
+  const [first, second, ...rest] = words;
+  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (two) return { command: two, args: rest };
+  const one = COMMANDS.find((c) => c.name === first);
+  return one && { command: one, args: words.slice(1) };
+}
 
 function usage(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -35,17 +48,17 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   const [verb, ...args] = argv;
   try {
     if (verb === undefined || verb === "help" || verb === "--help" || verb === "-h") {
-      const topic = verb === "help" ? COMMANDS.find((c) => c.name === args[0]) : undefined;
+      const topic = verb === "help" ? findCommand(args)?.command : undefined;
       io.out(topic ? commandHelp(topic) : usage());
       return verb === undefined ? EXIT.usage : EXIT.ok;
     }
-    const command = COMMANDS.find((c) => c.name === verb);
-    if (!command) throw new UsageError(`unknown command '${verb}' (try: restorewatch help)`);
-    if (wantsHelp(args)) {
-      io.out(commandHelp(command));
+    const found = findCommand(argv);
+    if (!found) throw new UsageError(`unknown command '${verb}' (try: restorewatch help)`);
+    if (wantsHelp(found.args)) {
+      io.out(commandHelp(found.command));
       return EXIT.ok;
     }
-    return await command.run(parseCommandArgs(command, args), io);
+    return await found.command.run(parseCommandArgs(found.command, found.args), io);
   } catch (error) {
     io.err(`restorewatch: ${errorMessage(error)}`);
     return exitCodeFor(error);
