@@ -132,6 +132,30 @@ describe("routes: each alert goes to its route's receivers; the default route ta
     expect(rig.h.logs.join("\n")).not.toContain(exchangeTeams.secret);
   });
 
+  it("a route's receiver has its own delivery state: dead-lettered there alone, shown by status, re-sent there alone by retry", async () => {
+    const { rig, exchangeTeams, route } = await startRouteRig({ env: { DELIVERY_MAX_ATTEMPTS: "1" } });
+    expect((await route("add", "--name", "exchange-team", "--workload", "exchange", "--email", EXCHANGE_TEAM, "--teams-secret", EXCHANGE_SECRET)).code).toBe(0);
+    await rig.poll();
+    const sessionId = rig.fail("exchange");
+    exchangeTeams.respondWith(1, { status: 500, body: "workflow failed" });
+    rig.clock.now += 5 * MINUTE;
+    expect((await rig.poll()).delivery).toMatchObject({ alertsDeadLettered: 1 });
+    const alertId = `${sessionId}_failed`;
+    expect((await rig.deliveries()).get(alertId)).toEqual({ "email:route-exchange-team": expect.objectContaining({ state: "delivered" }), "teams:route-exchange-team": expect.objectContaining({ state: "deadLettered", attempts: 1 }) });
+
+    const io = { env: rig.env, credential: rig.h.issuer.credential() };
+    const status: string[] = [];
+    expect(await runCli(["status"], { ...io, out: (l) => status.push(l), err: (l) => status.push(l) })).toBe(0);
+    expect(status).toContain("  teams:route-exchange-team: a route's receiver (restorewatch route list); 0 alert(s) pending, 1 dead-lettered");
+    expect(status.some((l) => l.includes(alertId) && l.includes("teams:route-exchange-team=deadLettered"))).toBe(true);
+    expect(await runCli(["retry", alertId], { ...io, out: () => undefined, err: () => undefined })).toBe(0);
+
+    rig.clock.now += 5 * MINUTE;
+    expect((await rig.poll()).delivery).toMatchObject({ messagesDelivered: 1, alertsDelivered: 1 });
+    expect(posted(exchangeTeams)).toHaveLength(1);
+    expect(emailsTo(rig, EXCHANGE_TEAM)).toHaveLength(1);
+  });
+
   it("every email receiver spends one budget (ACS limits the subscription); each Teams webhook has its own", async () => {
     const { rig, exchangeTeams, route } = await startRouteRig({ env: { ALERT_EMAIL_RATE_LIMIT: "2/1h", TEAMS_RATE_LIMIT: "1/1h" } });
     expect((await route("add", "--name", "exchange-team", "--workload", "exchange", "--email", EXCHANGE_TEAM, "--teams-secret", EXCHANGE_SECRET)).code).toBe(0);
