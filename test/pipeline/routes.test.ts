@@ -6,6 +6,8 @@ import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { loadTestTls } from "../../local/emulators/tls";
 import { TEST_TENANT_ID, TokenIssuer } from "../../local/emulators/tokens";
 import { SEND_LOG_PARTITION } from "../../shared/state/sendLog";
+import { TelemetryRecorder } from "../../shared/telemetry/recorder";
+import type { TelemetryDimensions, TelemetryEventKind } from "../../shared/domain/telemetry";
 import { useAzurite } from "../support/useAzurite";
 import { readRows } from "../support/pipelineHarness";
 import { startDeliveryRig, type DeliveryRigOptions, type Rig } from "../support/deliveryRig";
@@ -22,6 +24,18 @@ afterEach(async () => {
 });
 
 const MINUTE = 60_000;
+
+/** Keeps the delivery records the pipeline tracks (no exporter: nothing is sent). */
+class DeliveryCapture extends TelemetryRecorder {
+  readonly deliveries: { alertId: unknown; channel: unknown; outcome: unknown }[] = [];
+  override track<K extends TelemetryEventKind>(kind: K, dimensions: TelemetryDimensions<K>): void {
+    if (kind === "delivery") {
+      const d = dimensions as Record<string, unknown>;
+      this.deliveries.push({ alertId: d["alertId"], channel: d["channel"], outcome: d["outcome"] });
+    }
+    super.track(kind, dimensions);
+  }
+}
 const EXCHANGE_TEAM = "messaging@contoso.com";
 const EXCHANGE_SECRET = "exchange-teams-webhook";
 
@@ -57,7 +71,8 @@ const posted = (receiver: TeamsReceiver) => receiver.posts.filter((p) => p.answe
 
 describe("routes: each alert goes to its route's receivers; the default route takes the rest", () => {
   it("Exchange failures go to the Exchange team (email and its own Teams webhook from Key Vault), a SharePoint failure to the default route; one digest per receiver; the first match wins", async () => {
-    const { rig, vault, exchangeTeams, route } = await startRouteRig();
+    const telemetry = new DeliveryCapture();
+    const { rig, vault, exchangeTeams, route } = await startRouteRig({ telemetry });
     expect((await route("add", "--name", "exchange-team", "--tenant", TEST_TENANT_ID, "--workload", "Exchange", "--status", "failed,completedWithError", "--email", EXCHANGE_TEAM, `--teams-secret=${EXCHANGE_SECRET}`)).code).toBe(0);
     // Matches the same alerts, but later in the list: never used for them.
     expect((await route("add", "--name", "all-exchange", "--order", "20", "--workload", "exchange", "--email", "nobody@contoso.com")).code).toBe(0);
@@ -89,6 +104,10 @@ describe("routes: each alert goes to its route's receivers; the default route ta
     expect(posted(rig.teams)).toHaveLength(1);
     expect(posted(rig.teams)[0]).toContain(sharePoint);
     expect(emailsTo(rig, "nobody@contoso.com")).toEqual([]);
+    // Telemetry: one delivery record per alert and receiver, the receiver as its channel.
+    expect(telemetry.deliveries.map((d) => `${d.alertId} ${d.channel} ${d.outcome}`).sort()).toEqual(
+      [...exchange.flatMap((id) => [`${id}_failed email:route-exchange-team delivered`, `${id}_failed teams:route-exchange-team delivered`]), `${sharePoint}_failed email delivered`, `${sharePoint}_failed teams delivered`].sort(),
+    );
     // The webhook was read once, with a token for Key Vault's audience, and never logged.
     expect(vault.reads).toEqual([{ name: EXCHANGE_SECRET, status: 200 }]);
     expect(rig.h.logs.join("\n")).not.toContain(exchangeTeams.secret);
