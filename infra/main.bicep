@@ -401,8 +401,12 @@ var emailSettings = emailEnabled
     }
   : {}
 
+// The vault also holds routes' Teams webhooks (restorewatch route add --teams-secret), read with the same role.
 var teamsSettings = teamsEnabled
-  ? { TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.teamsWebhookSecretUri})' }
+  ? {
+      TEAMS_WEBHOOK_URL: '@Microsoft.KeyVault(SecretUri=${keyVault!.outputs.teamsWebhookSecretUri})'
+      KEY_VAULT_URI: keyVault!.outputs.uri
+    }
   : {}
 
 module functionApp 'modules/functionApp.bicep' = {

@@ -266,12 +266,12 @@ function explainOurs(row: Row): string {
   const alerts = run.summary.alertsRecorded;
   const transactionFloor = floor.table - Math.ceil(run.summary.sessionsSeen / STATE_PAGE_SIZE);
   const packing = Math.max(0, run.table.transactions - transactionFloor);
-  const explained = 2 /* meta row: read + write */ + 1 /* outbox: pending alerts query */ + (alerts > 0 ? 1 : 0) /* silences query */ + packing;
+  const explained = 2 /* meta row: read + write */ + 1 /* outbox: pending alerts query */ + (alerts > 0 ? 2 : 0) /* silences and routes queries */ + packing;
   const extra = tableOps(run) - floor.table;
   return (
     `Graph: ${run.graph.requests === floor.graph ? "equal to the floor" : `${run.graph.requests - floor.graph} over the floor`} (${Math.ceil(run.summary.sessionsSeen / PAGE_SIZE)} list pages + ${alerts} artifact pages${alerts > 0 ? ` + getByIds per 1,000 owners + 1 bulk request page` : ""}). ` +
     `Table: ${extra === explained ? `the floor + ${explained}` : `${extra} over the floor (expected ${explained})`}: ` +
-    `the run-meta row is read and written (2 point operations), the outbox is queried for pending alerts (1 page)${alerts > 0 ? ", active silences are read before alerting (1 page)" : ""}` +
+    `the run-meta row is read and written (2 point operations), the outbox is queried for pending alerts (1 page)${alerts > 0 ? ", active silences are read before alerting (1 page), the routes are read to record each alert with its receivers (1 page)" : ""}` +
     `${packing > 0 ? `, and ${packing} more transaction(s) than entities ÷ 100: a session's row and its alert row commit together, so a batch can close short of 100` : ""}. ` +
     "Not counted by either design: one create-table call per run (409 when it exists)."
   );

@@ -64,5 +64,7 @@ resource secretsUser 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 
 output id string = vault.id
 output name string = vault.name
+// KEY_VAULT_URI: routes' Teams webhooks are secrets of this vault, read by the app at send time.
+output uri string = vault.properties.vaultUri
 // Versionless, so a rotated secret is picked up without redeploying.
 output teamsWebhookSecretUri string = vault::teamsWebhook.properties.secretUri

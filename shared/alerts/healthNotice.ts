@@ -63,7 +63,12 @@ export function isProblem(notice: HealthNotice): boolean {
 }
 
 const CHANNEL_LABELS: Readonly<Record<string, string>> = { email: "email", teams: "Teams", file: "the outbox folder" };
-const channelLabel = (notice: HealthNotice): string => CHANNEL_LABELS[notice.channel ?? ""] ?? notice.channel ?? "a channel";
+/** A route's receiver ("teams:route-exchange-team") reads "Teams of route exchange-team". */
+const channelLabel = (notice: HealthNotice): string => {
+  const [channel = "", route] = (notice.channel ?? "").split(":route-");
+  const label = CHANNEL_LABELS[channel] ?? notice.channel ?? "a channel";
+  return route === undefined ? label : `${label} of route ${route}`;
+};
 
 /** The tenant as a notice names it: "Contoso (<id>)" for a labelled customer tenant, else its id. */
 export function tenantName(notice: Pick<HealthNotice, "tenantId" | "tenantLabel">): string {

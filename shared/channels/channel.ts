@@ -11,8 +11,13 @@ export interface SendContext {
 }
 
 export interface AlertChannel {
-  /** Stable key stored in the alert record ("email", "teams", "file"). */
+  /** Stable key stored in the alert record ("email", "teams", "file"; a route's receiver: "email:route-<name>"). */
   readonly name: string;
+  /**
+   * The send log entry whose rate limit this channel spends (letters, digits, '_'); its name when absent.
+   * Every email receiver spends one budget ("email": ACS limits the subscription), each Teams receiver its own.
+   */
+  readonly budgetKey?: string;
   /** Sends one message about these alerts: one alert, or a digest when there are several. */
   send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome>;
   /** Sends restorewatch's own health notice ("cannot see your restore sessions", "recovered"). */

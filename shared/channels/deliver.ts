@@ -13,6 +13,7 @@ import { clampRetryAfter } from "../domain/retryAfter";
 import { formatRateLimit } from "../config/rateLimit";
 import { horizonOf, rateBudget } from "./rateBudget";
 import { refusedChannel, type DisabledChannel } from "../config/channelProblems";
+import type { Receivers } from "./routeReceivers";
 import type { Telemetry } from "../domain/telemetry";
 
 export interface DeliveryOptions {
@@ -30,6 +31,11 @@ export interface DeliveryOptions {
   /** Takes a RestorewatchDelivery record per alert and channel attempted, tagged with the delivering run. */
   readonly telemetry?: Telemetry;
   readonly runId?: string;
+  /**
+   * Builds the receivers that pending alerts name beyond `channels` (routes' receivers, issue 16), once
+   * per pass and only when some alert names one; absent: such alerts wait untouched.
+   */
+  readonly receivers?: (keys: ReadonlySet<string>) => Promise<Receivers>;
 }
 
 export interface DeliverySummary {
@@ -50,7 +56,10 @@ export interface DeliverySummary {
   readonly alertsHeld: number;
   /** Alerts waiting, per disabled channel (by its settings, or refused at send time this run). */
   readonly held: Readonly<Record<string, number>>;
-  /** Channels that refused their configuration at send time this run (e.g. ACS: sender domain not linked). */
+  /**
+   * Channels that refused their configuration at send time this run (e.g. ACS: sender domain not
+   * linked), and routes' receivers that could not be built (e.g. their Key Vault secret is missing).
+   */
   readonly refused: readonly DisabledChannel[];
 }
 
@@ -75,12 +84,14 @@ export function initialDeliveries(channels: readonly { readonly name: string }[]
  * recorded them (one message per group: a single alert, or a digest), then each alert's delivery
  * state for that channel is written back. "Delivered" is written only after the channel confirmed.
  */
-export async function deliverPending(options: DeliveryOptions): Promise<DeliverySummary> {
-  const { outbox, channels, now, log } = options;
+export async function deliverPending(given: DeliveryOptions): Promise<DeliverySummary> {
+  const { outbox, now, log } = given;
   const { alerts: listed, untrusted } = await outbox.listPending();
   // A row that fails re-validation is never sent: taken out of the outbox, logged with its key.
   for (const row of untrusted) log.error(`alert row ${row.rowKey} quarantined, not sent: ${row.reason}`);
   if (untrusted.length > 0) await outbox.quarantine(untrusted, now);
+  const { options, unusable } = await withReceivers(given, listed);
+  const { channels } = options;
   // Alerts another run is delivering right now are theirs; of the rest, this run takes what is due.
   const free = listed.filter((stored) => !stored.leaseUntil || Date.parse(stored.leaseUntil) <= now.getTime());
   const due = free.filter((stored) => channels.some((channel) => isDue(stored.deliveries[channel.name], now)));
@@ -89,7 +100,7 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
   if (options.sendLog && pending.length > 0 && channels.some((c) => c.rateLimit?.length)) await options.sendLog.load();
 
   // Outcomes per alert, written together (transactions of 100) after every channel had its turn.
-  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), refused: [], messagesDelivered: 0, deliveredOn: new Set(), cutShort: false };
+  const pass: DeliveryPass = { updates: new Map(), rateLimited: new Set(), refused: [...unusable], messagesDelivered: 0, deliveredOn: new Set(), cutShort: false };
   for (const channel of channels) await deliverOnChannel(channel, pending, pass, options);
   // A send the deadline cancelled counts too: the run did not finish its delivery.
   if (options.abortSignal?.aborted) pass.cutShort = true;
@@ -113,6 +124,17 @@ export async function deliverPending(options: DeliveryOptions): Promise<Delivery
     held: Object.fromEntries(Object.entries(held).map(([name, ids]) => [name, ids.length])),
     refused: pass.refused,
   };
+}
+
+/** The pass's channels with the receivers the listed alerts name beyond them; those that cannot be built are disabled. */
+async function withReceivers(options: DeliveryOptions, listed: readonly StoredAlert[]): Promise<{ options: DeliveryOptions; unusable: DisabledChannel[] }> {
+  const known = new Set([...options.channels, ...(options.disabled ?? [])].map((c) => c.name));
+  const waiting = listed.flatMap((stored) => Object.entries(stored.deliveries).filter(([, d]) => d.state === "pending" || d.state === "retrying").map(([name]) => name));
+  const keys = new Set(waiting.filter((name) => !known.has(name)));
+  if (keys.size === 0 || !options.receivers) return { options, unusable: [] };
+  const built = await options.receivers(keys);
+  for (const off of built.disabled) options.log.warn(`alert delivery: receiver ${off.name} disabled for this run: ${off.reason}`);
+  return { options: { ...options, channels: [...options.channels, ...built.channels] }, unusable: built.disabled };
 }
 
 /** Per disabled channel, the ids of the alerts still waiting for it (as written by this run, else as listed). */
@@ -262,8 +284,9 @@ async function takeSendSlot(channel: AlertChannel, options: Pick<DeliveryOptions
   if (!options.sendLog || limit.length === 0) return true;
   // A send larger than a whole window (many recipient chunks) could never go: it counts as the window's size.
   const cost = Math.min(channel.messagesPerSend ?? 1, ...limit.map((w) => w.max));
-  if (rateBudget(limit, options.sendLog.sentAt(channel.name), now.getTime()).available < cost) return false;
-  await options.sendLog.record(channel.name, cost, now.getTime(), horizonOf(limit));
+  const budget = channel.budgetKey ?? channel.name;
+  if (rateBudget(limit, options.sendLog.sentAt(budget), now.getTime()).available < cost) return false;
+  await options.sendLog.record(budget, cost, now.getTime(), horizonOf(limit));
   return true;
 }
 

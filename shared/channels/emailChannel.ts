@@ -35,6 +35,8 @@ export interface EmailChannelOptions {
   readonly clientOptions?: EmailClientOptions;
   /** Takes one dependency record per HTTP request to ACS (telemetry). */
   readonly dependencies?: DependencySink;
+  /** The receiver's key in alert records; "email" (the default route) when absent. */
+  readonly name?: string;
 }
 
 /** Operation failures that a new send may fix; any other failure code is permanent. */
@@ -58,7 +60,9 @@ type ChunkOutcome = SendOutcome & { readonly chunk: number };
  * retry after a crash (or after a lost response) finds the earlier send instead of sending twice.
  */
 export class EmailChannel implements AlertChannel {
-  readonly name = "email";
+  readonly name: string;
+  /** One budget for every email receiver: ACS's sending limit is per subscription. */
+  readonly budgetKey = "email";
   readonly rateLimit: RateLimit;
   readonly messagesPerSend: number;
   private readonly client: EmailClient;
@@ -68,9 +72,10 @@ export class EmailChannel implements AlertChannel {
 
   constructor(
     private readonly config: EmailChannelConfig,
-    options: EmailChannelOptions = {},
+    private readonly options: EmailChannelOptions = {},
   ) {
     if (config.to.length === 0) throw new Error("email channel needs at least one recipient");
+    this.name = options.name ?? "email";
     this.requestTimeoutInMs = options.requestTimeoutInMs ?? 30_000;
     this.operationWaitInMs = options.operationWaitInMs ?? 10_000;
     this.pollIntervalInMs = options.pollIntervalInMs ?? 1_000;
@@ -82,6 +87,11 @@ export class EmailChannel implements AlertChannel {
     this.client = createClient(config, options.credential, clientOptions);
     this.rateLimit = config.rateLimit ?? defaultEmailRateLimit(config.from);
     this.messagesPerSend = Math.ceil(config.to.length / MAX_RECIPIENTS_PER_MESSAGE);
+  }
+
+  /** The same sender, ACS resource and identity, to other recipients: a route's email receiver. */
+  withRecipients(name: string, to: readonly string[]): EmailChannel {
+    return new EmailChannel({ ...this.config, to }, { ...this.options, name });
   }
 
   async send(alerts: readonly Alert[], context: SendContext): Promise<SendOutcome> {

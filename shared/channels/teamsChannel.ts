@@ -17,6 +17,8 @@ export interface TeamsChannelOptions {
   readonly fetch?: typeof fetch;
   /** Takes one dependency record per post (telemetry), naming the webhook by its host only. */
   readonly dependencies?: DependencySink;
+  /** The receiver's key in alert records (and its own rate budget: the limit is per webhook); "teams" when absent. */
+  readonly name?: string;
 }
 
 /** How much of an error body goes into the outcome. */
@@ -29,7 +31,8 @@ const LEGACY_THROTTLED = "Microsoft Teams endpoint returned HTTP error 429";
  * is a credential: logs and outcomes name the host only.
  */
 export class TeamsChannel implements AlertChannel {
-  readonly name = "teams";
+  readonly name: string;
+  readonly budgetKey: string;
   readonly rateLimit: RateLimit;
   private readonly url: URL;
   private readonly timeoutInMs: number;
@@ -38,6 +41,9 @@ export class TeamsChannel implements AlertChannel {
 
   constructor(config: TeamsChannelConfig, options: TeamsChannelOptions = {}) {
     this.dependencies = options.dependencies;
+    this.name = options.name ?? "teams";
+    // Send log keys are table property names: letters, digits and '_'.
+    this.budgetKey = this.name.replace(/[^A-Za-z0-9]/g, "_");
     this.url = new URL(config.webhookUrl.href);
     this.timeoutInMs = options.timeoutInMs ?? 30_000;
     this.fetch = options.fetch ?? fetch;

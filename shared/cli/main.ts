@@ -15,6 +15,10 @@ import { tenantPauseCommand } from "./commands/tenantPause";
 import { tenantRemoveCommand } from "./commands/tenantRemove";
 import { tenantResumeCommand } from "./commands/tenantResume";
 import { tenantVerifyCommand } from "./commands/tenantVerify";
+import { routeAddCommand } from "./commands/routeAdd";
+import { routeListCommand } from "./commands/routeList";
+import { routeRemoveCommand } from "./commands/routeRemove";
+import { routeTestCommand } from "./commands/routeTest";
 import { EXIT, UsageError, exitCodeFor } from "./commands/exitCodes";
 import { loadCliEnvironment } from "./localSettings";
 
@@ -35,6 +39,10 @@ export const COMMANDS: readonly CliCommand[] = [
   tenantPauseCommand,
   tenantResumeCommand,
   tenantRemoveCommand,
+  routeAddCommand,
+  routeListCommand,
+  routeRemoveCommand,
+  routeTestCommand,
 ];
 
 /**

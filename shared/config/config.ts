@@ -61,6 +61,18 @@ export interface ChannelsConfig {
    * a malformed URL, an invalid address): left out of the run, their alerts held in the outbox.
    */
   readonly disabled?: readonly DisabledChannel[];
+  /** What routes' receivers (issue 16) take from the settings; only used when routes are stored. */
+  readonly routeReceivers?: RouteReceiverSettings;
+}
+
+/** A route's Teams webhook URL is read from KEY_VAULT_URI and checked like TEAMS_WEBHOOK_URL. */
+export interface RouteReceiverSettings {
+  readonly keyVaultUri?: string;
+  /** Why KEY_VAULT_URI cannot be used (route Teams receivers are then disabled, naming it). */
+  readonly keyVaultProblem?: string;
+  readonly teamsAllowedHosts: readonly string[];
+  /** TEAMS_RATE_LIMIT, per webhook; undefined when the setting is invalid (route Teams receivers are then disabled). */
+  readonly teamsRateLimit?: RateLimit;
 }
 
 export interface Config {
@@ -196,7 +208,28 @@ export function readChannelsConfig(env: Env, options: LoadConfigOptions = {}): C
     ...(outboxDir !== undefined && { outboxDir }),
     maxAttempts: read.integer("DELIVERY_MAX_ATTEMPTS", 1, 1000),
     ...(disabled.length > 0 && { disabled }),
+    routeReceivers: readRouteReceiverSettings(read),
   };
+}
+
+function readRouteReceiverSettings(read: SettingReader): RouteReceiverSettings {
+  const keyVaultUri = read("KEY_VAULT_URI");
+  let keyVault: Pick<RouteReceiverSettings, "keyVaultUri" | "keyVaultProblem"> = {};
+  if (keyVaultUri !== undefined) {
+    try {
+      const url = parseHttpsUrl("KEY_VAULT_URI", keyVaultUri);
+      keyVault = { keyVaultUri: url.origin };
+    } catch (error) {
+      keyVault = { keyVaultProblem: error instanceof Error ? error.message : String(error) };
+    }
+  }
+  let teamsRateLimit: RateLimit | undefined;
+  try {
+    teamsRateLimit = parseRateLimit(read.required("TEAMS_RATE_LIMIT"));
+  } catch {
+    teamsRateLimit = undefined;
+  }
+  return { ...keyVault, teamsAllowedHosts: splitList(read("TEAMS_WEBHOOK_ALLOWED_HOSTS")), ...(teamsRateLimit && { teamsRateLimit }) };
 }
 
 /** A channel's settings read: the channel, undefined when not configured, or (a ConfigError) noted as disabled. */

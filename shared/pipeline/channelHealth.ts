@@ -3,7 +3,7 @@ import type { AlertChannel } from "../channels/channel";
 import { deliverNotice, type DeliverySummary } from "../channels/deliver";
 import type { DisabledChannel } from "../config/config";
 import { RunMetaStore, type DisabledChannelMemory, type RunMeta } from "../state/runMeta";
-import { SendLogStore } from "../state/sendLog";
+import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
 import type { PollDeps, Stage, TenantRun } from "./pollDeps";
 
 /** The channels a run could not use: disabled by their settings, or refused at send time this run. */
@@ -41,7 +41,8 @@ export const channelHealth: Stage<{ readonly meta: RunMeta; readonly delivery: D
     next.push({ name: channel.name, setting: channel.setting, reason: channel.reason, since: same ? before.since : notice.at, ...(told && { noticedAt: notice.at }), ...(channel.refusedAtSend && { refusedAtSend: true as const }) });
   }
   for (const before of previous.filter((memory) => !disabled.some((off) => off.name === memory.name))) {
-    const configured = deps.channels.some((channel) => channel.name === before.name);
+    // A route's receiver that is no longer disabled works again (or its alerts are gone).
+    const configured = deps.channels.some((channel) => channel.name === before.name) || before.name.includes(":route-");
     // Refused by the service and not tried this run (rate limit, deadline, nothing due): still broken as far as we know.
     if (configured && before.refusedAtSend && !delivery.deliveredOn.includes(before.name)) {
       next.push(before);
@@ -58,7 +59,7 @@ export const channelHealth: Stage<{ readonly meta: RunMeta; readonly delivery: D
 };
 
 function noticeSender(deps: PollDeps, run: TenantRun, usable: readonly AlertChannel[]): (notice: HealthNotice) => Promise<string[]> {
-  const sendLog = new SendLogStore(deps.table, run.tenantId, deps.tableCounters, run.bookkeeping);
+  const sendLog = new SendLogStore(deps.table, SEND_LOG_PARTITION, deps.tableCounters, run.bookkeeping);
   return async (notice) => (usable.length === 0 ? [] : deliverNotice(notice, { channels: usable, now: run.now, log: run.log, sendLog }));
 }
 

@@ -9,6 +9,7 @@ import { newHealthMemory } from "./health";
 import type { PollDeps } from "./pollDeps";
 import { resolveTenantId } from "../graph/tenant";
 import { adminConsentUrl, withConsentDiagnosis } from "../graph/tenantConsent";
+import { KeyVaultSecrets } from "../identity/keyVaultSecrets";
 import type { Telemetry } from "../domain/telemetry";
 import { dependencyPolicy } from "../telemetry/httpDependencies";
 import type { DependencySink } from "../telemetry/recorder";
@@ -69,6 +70,7 @@ export function createPollDeps(options: CreatePollDepsOptions): PollDeps {
     resolveTenant: () => resolveTenantId(options.tenantId ?? config.graph.tenantId, graphCredential, graph.scope),
     ...(options.tenantLabel !== undefined && { tenantLabel: options.tenantLabel }),
     table: createStateTableClient(connection, config.state.tableName, storageCredential, options.telemetry ? [dependencyPolicy(options.telemetry, "Azure table")] : []),
+    ...(config.channels.routeReceivers?.keyVaultUri !== undefined && { routeSecrets: new KeyVaultSecrets(config.channels.routeReceivers.keyVaultUri, credential, { ...(options.emulatorOrigins && { emulatorOrigins: options.emulatorOrigins }) }) }),
     ...(options.now && { now: options.now }),
     ...(options.telemetry && { telemetry: options.telemetry }),
   };

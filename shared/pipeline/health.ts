@@ -2,7 +2,7 @@ import { diagnose, type HealthNotice } from "../alerts/healthNotice";
 import { deliverNotice } from "../channels/deliver";
 import { errorMessage } from "../domain/errors";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
-import { SendLogStore } from "../state/sendLog";
+import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
 import { ensureTable } from "../state/tableClient";
 import type { HealthMemory, PollDeps, RunContext, TenantRun } from "./pollDeps";
 import { trackFailedRun } from "./runTelemetry";
@@ -130,7 +130,8 @@ async function noticeRecovery(deps: PollDeps, run: TenantRun, before: RunMeta, a
 
 async function sendNotice(deps: PollDeps, run: RunContext, notice: HealthNotice, tenantIdForSendLog: string | undefined): Promise<string[]> {
   const { now, log } = run;
-  const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, tenantIdForSendLog, deps.tableCounters, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : undefined;
+  // tenantIdForSendLog: the table answered for this tenant, so the shared send log can be used.
+  const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, SEND_LOG_PARTITION, deps.tableCounters, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : undefined;
   try {
     return await deliverNotice(notice, { channels: deps.channels, now, log, ...(sendLog && { sendLog }) });
   } catch (error) {

@@ -7,6 +7,7 @@ import type { GraphApi } from "../graph/graphClient";
 import type { GraphTrafficCounters } from "../graph/retryMiddleware";
 import type { TableTrafficCounters } from "../state/tableClient";
 import type { Telemetry } from "../domain/telemetry";
+import type { SecretReader } from "../identity/keyVaultSecrets";
 
 /** Everything a run needs, built once per instance by the function, the CLI, the local host or a test. */
 export interface PollDeps {
@@ -26,6 +27,8 @@ export interface PollDeps {
   readonly now?: () => Date;
   /** Takes the run, alert and delivery records (Application Insights customEvents); absent: none. */
   readonly telemetry?: Telemetry;
+  /** Reads routes' Teams webhook URLs (KEY_VAULT_URI, the app's identity); absent: KEY_VAULT_URI is not set. */
+  readonly routeSecrets?: SecretReader;
 }
 
 /**

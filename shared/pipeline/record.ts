@@ -6,6 +6,7 @@ import type { Enrichment } from "./enrich";
 import type { Observation } from "./observe";
 import type { Stage } from "./pollDeps";
 import { deliveriesFor } from "./silencing";
+import { routedDeliveries, routesOf } from "./routing";
 import { trackAlerts } from "./runTelemetry";
 
 export interface Recorded {
@@ -22,7 +23,9 @@ export interface Recorded {
 export const record: Stage<{ readonly observation: Observation; readonly enrichment: Enrichment }, Recorded> = async (deps, run, { observation, enrichment }) => {
   // A disabled channel gets its pending state too: the alert waits in the outbox until the channel works.
   const pending = initialDeliveries([...deps.channels, ...(deps.config.channels.disabled ?? [])]);
-  const result = await new StateStore(deps.table, run.tenantId, deps.tableCounters, run.deadline).record(enrichment.toRecord, (alert: Alert) => deliveriesFor(alert.silencedBy, pending), observation.gone);
+  // Each alert goes to its route's receivers (issue 16); routes are read only when there is an alert.
+  const routes = enrichment.alerts.length > 0 ? await routesOf(deps, run) : [];
+  const result = await new StateStore(deps.table, run.tenantId, deps.tableCounters, run.deadline).record(enrichment.toRecord, (alert: Alert) => deliveriesFor(alert.silencedBy, routedDeliveries(alert, routes, pending)), observation.gone);
   trackAlerts(deps, run, result.alertsRecorded);
   for (const id of result.deferred) run.log.warn(`session ${id}: another run changed its state first; re-evaluated next run`);
   const at = run.now.toISOString();

@@ -18,7 +18,8 @@ const ARTIFACT_KINDS = Object.keys({ mailbox: true, drive: true, site: true, unk
 const DELIVERY_STATES: readonly DeliveryState[] = ["pending", "retrying", "delivered", "deadLettered", "silenced"];
 const SESSION_ID = /^[A-Za-z0-9._:-]{1,200}$/;
 const RUN_ID = /^[A-Za-z0-9._:-]{1,100}$/;
-const CHANNEL_NAME = /^[a-z][a-zA-Z0-9-]{0,39}$/;
+/** A channel ("email"), or a route's receiver ("teams:route-exchange-team": route names are 1-40 characters). */
+const CHANNEL_NAME = /^[a-z][a-zA-Z0-9-]{0,39}(:route-[a-z0-9-]{1,40})?$/;
 /** Bounds of what restorewatch writes (the renderers show less); anything longer was not written by it. */
 const MAX = {
   ...MAX_SESSION_TEXT_CHARS,

@@ -3,11 +3,16 @@ import { ROW_PREFIX } from "./entities";
 import { isRestError, type TableTrafficCounters } from "./tableClient";
 
 const SEND_LOG_ROW = `${ROW_PREFIX.meta}sendlog`;
+/**
+ * The partition of the one send log of the deployment (not a tenant id, so no tenant's rows collide):
+ * the email limit is ACS's per subscription, whichever tenant an alert is about (issue 16).
+ */
+export const SEND_LOG_PARTITION = "~sendlog";
 const MAX_WRITE_ATTEMPTS = 5;
 
 /**
- * When each rate-limited channel last sent (epoch ms), kept in one row so a channel's limit holds
- * across runs, restarts and instances. A send is logged *before* it is made: a crash then wastes a
+ * When each rate budget (a channel's, or a route receiver's: see AlertChannel.budgetKey) was last
+ * spent (epoch ms), kept in one row so a limit holds across runs, restarts, instances and tenants. A send is logged *before* it is made: a crash then wastes a
  * slot rather than exceeding the limit (ACS counts failed and retried requests too).
  */
 export class SendLogStore {

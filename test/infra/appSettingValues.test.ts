@@ -96,9 +96,9 @@ describe("app settings of the deployed function app (compiled template, platform
     expect(deployed(parameters, "Microsoft.Authorization/roleAssignments")).toBe(deployed({}, "Microsoft.Authorization/roleAssignments") + 1);
   });
 
-  it("with Teams (teamsWebhookUrl): a Key Vault reference to the secret in the stand-in vault; the URL itself is in no setting", () => {
+  it("with Teams (teamsWebhookUrl): a Key Vault reference to the secret in the stand-in vault, and the vault for routes' webhooks; the URL itself is in no setting", () => {
     const settings = settingsWith({ teamsWebhookUrl: WEBHOOK });
-    expect(settings).toEqual({ ...ALWAYS, TEAMS_WEBHOOK_URL: `@Microsoft.KeyVault(SecretUri=${VAULT_URI}secrets/teams-webhook-url)` });
+    expect(settings).toEqual({ ...ALWAYS, TEAMS_WEBHOOK_URL: `@Microsoft.KeyVault(SecretUri=${VAULT_URI}secrets/teams-webhook-url)`, KEY_VAULT_URI: VAULT_URI });
     expect(Object.values(settings).filter((value) => value.includes("webhook.office.com"))).toEqual([]);
   });
 
@@ -116,7 +116,7 @@ describe("app settings of the deployed function app (compiled template, platform
     const resolution = resolveKeyVaultReferences(siteAppSettings(template, options), vaults);
     expect(resolution.unresolved).toEqual([]);
     expect(resolution.resolved).toEqual(["TEAMS_WEBHOOK_URL"]);
-    expect(resolution.settings).toEqual({ ...ALWAYS, TEAMS_WEBHOOK_URL: WEBHOOK });
+    expect(resolution.settings).toEqual({ ...ALWAYS, TEAMS_WEBHOOK_URL: WEBHOOK, KEY_VAULT_URI: VAULT_URI });
     expect(deployedKeyVaults(template, { platform })).toEqual([]);
   });
 
@@ -124,9 +124,9 @@ describe("app settings of the deployed function app (compiled template, platform
     expect(settingsWith({ alertBaselineSince: "2025-06-01T00:00:00Z" })).toEqual({ ...ALWAYS, ALERT_BASELINE_SINCE: "2025-06-01T00:00:00Z" });
   });
 
-  it("with everything: the always-set settings plus the five conditional ones", () => {
+  it("with everything: the always-set settings plus the six conditional ones", () => {
     const settings = settingsWith({ alertEmailTo: "ops@contoso.com", teamsWebhookUrl: WEBHOOK, alertBaselineSince: "2025-06-01T00:00:00Z" });
-    expect(Object.keys(settings).filter((name) => !(name in ALWAYS)).sort()).toEqual(["ACS_ENDPOINT", "ALERT_BASELINE_SINCE", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL"]);
+    expect(Object.keys(settings).filter((name) => !(name in ALWAYS)).sort()).toEqual(["ACS_ENDPOINT", "ALERT_BASELINE_SINCE", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "KEY_VAULT_URI", "TEAMS_WEBHOOK_URL"]);
   });
 
   it("refuses parameters Azure would reject", () => {

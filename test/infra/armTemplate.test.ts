@@ -27,10 +27,10 @@ const NOT_SET_BY_INFRA: Readonly<Record<string, string>> = {
 };
 
 /**
- * Set only when the feature is configured (email recipients, a Teams webhook, a baseline time, an app
+ * Set only when the feature is configured (email recipients, a Teams webhook and its vault, a baseline time, an app
  * registration to sign in to Graph as, with the tenant it signs in to).
  */
-const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL", "ALERT_BASELINE_SINCE", "GRAPH_CLIENT_ID", "GRAPH_TENANT_ID"];
+const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAMS_WEBHOOK_URL", "KEY_VAULT_URI", "ALERT_BASELINE_SINCE", "GRAPH_CLIENT_ID", "GRAPH_TENANT_ID"];
 
 /** Host settings that are not restorewatch's: identity-based host storage and Entra-authenticated App Insights. */
 const HOST_STORAGE_KEYS = ["credential", "clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"].map((k) => `AzureWebJobsStorage__${k}`);
@@ -241,7 +241,7 @@ describe("infra/main.bicep compiled to ARM", () => {
         expect(settings.get(setting)?.text, `${setting} is set from parameter ${parameter}`).toContain(`parameters('${parameter}')`);
       }
       // Settings an operator tunes all have a parameter; the rest come from the resources deployed.
-      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL", "GRAPH_TENANT_ID"]);
+      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL", "KEY_VAULT_URI", "GRAPH_TENANT_ID"]);
       const withParameter = new Set(tunable.map(([, p]) => p.metadata?.appSetting));
       expect(names.filter((name) => !fromResources.has(name) && !withParameter.has(name))).toEqual([]);
     });

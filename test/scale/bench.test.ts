@@ -39,7 +39,7 @@ it(`the bench at ${SESSIONS} sessions: every case measured for both designs, res
     expect(rows.some((r) => r.startsWith("| ours/naive |"))).toBe(true);
     // Table operations: only what the line under the table names is above the floor, and no packing loss.
     expect(section).toMatch(/Graph: equal to the floor/);
-    expect(section).toMatch(/Table: the floor \+ [34]:/);
+    expect(section).toMatch(/Table: the floor \+ [35]:/);
     expect(section).not.toMatch(/over the floor|more transaction|different distance/);
   }
   expect(doc).toMatch(new RegExp(`\\| ${SESSIONS} \\| restorewatch \\| \\d+ \\| \\d+ \\| 3 \\(floor 3\\) \\|`));

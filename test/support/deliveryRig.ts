@@ -14,6 +14,7 @@ import { TeamsReceiver } from "../../local/emulators/teamsReceiver";
 import { loadTestTls } from "../../local/emulators/tls";
 import { startHarness, type Harness, type HarnessOptions } from "./pipelineHarness";
 import type { TelemetryRecorder } from "../../shared/telemetry/recorder";
+import type { SecretReader } from "../../shared/identity/keyVaultSecrets";
 
 /**
  * The whole path an admin depends on, for a test to drive: Graph emulator → pipeline → Azurite outbox
@@ -52,6 +53,8 @@ export interface DeliveryRigOptions {
   readonly harness?: Omit<HarnessOptions, "env">;
   /** Takes the run's records and every channel's, Graph's and Table Storage's dependencies. */
   readonly telemetry?: TelemetryRecorder;
+  /** Reads routes' Teams webhooks (a KeyVaultSecrets on the Key Vault emulator, with a token for its audience). */
+  readonly routeSecrets?: SecretReader;
 }
 
 export async function startDeliveryRig(azurite: AzuriteTable, running: { stop(): Promise<void> }[], options: DeliveryRigOptions = {}): Promise<Rig> {
@@ -99,7 +102,8 @@ export async function startDeliveryRig(azurite: AzuriteTable, running: { stop():
     clock,
     acsCredential,
     env: h.env,
-    poll: (pollOptions) => runPoll(h.deps({ config, channels: channels(), now: () => new Date(clock.now), ...(options.telemetry && { telemetry: options.telemetry }) }), { log: h.log, ...pollOptions }),
+    poll: (pollOptions) =>
+      runPoll({ ...h.deps({ config, channels: channels(), now: () => new Date(clock.now), ...(options.telemetry && { telemetry: options.telemetry }) }), ...(options.routeSecrets && { routeSecrets: options.routeSecrets }) }, { log: h.log, ...pollOptions }),
     reconfigure: (changes) => {
       const env: Record<string, string> = { ...h.env };
       for (const [name, value] of Object.entries(changes)) {

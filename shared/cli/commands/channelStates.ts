@@ -57,7 +57,9 @@ export function formatChannelState(channel: ChannelState): string {
       ? `disabled${channel.since ? ` since ${channel.since}` : ""} (${channel.source}): ${channel.reason ?? ""}`
       : channel.state === "usable"
         ? "usable"
-        : "not configured in these settings";
+        : channel.name.includes(":route-")
+          ? "a route's receiver (restorewatch route list)"
+          : "not configured in these settings";
   const held = channel.state === "disabled" ? "held" : "pending";
   return `  ${channel.name}: ${state}; ${channel.pending} alert(s) ${held}, ${channel.deadLettered} dead-lettered`;
 }
