@@ -117,7 +117,7 @@ export async function runTenantPoll(message: unknown, context: InvocationContext
 /** A tenant poll's message moved to the poison queue (functions/pollTenant.ts). */
 export async function runTenantPoison(message: unknown, context: InvocationContext): Promise<void> {
   await underOperation(context, async (log, recorder) => {
-    await recordTenantPoison(homeDeps(log, recorder), message, { dequeueCount: dequeueCount(context), log });
+    await recordTenantPoison(homeDeps(log, recorder), message, { log });
   });
 }
 

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { FunctionsHost, type HostLogLine } from "./functionsHost";
+import { FunctionsHost, type HostLogLine, type InvocationResult } from "./functionsHost";
 import { HttpTriggerServer, MANUAL_TIMER_INPUT } from "./httpServer";
 import { FileScheduleStatusStore } from "./scheduleMonitor";
 import { QueueExtension, readQueueOptions } from "./queueTrigger";
@@ -136,7 +136,11 @@ const DEFAULT_PORT = 7071;
 async function startHttp(host: FunctionsHost, portOption: string | undefined): Promise<HttpTriggerServer> {
   const port = portOption === undefined ? DEFAULT_PORT : Number(portOption);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0 for any free port), not '${portOption}'`);
-  const options = { log: (message: string) => console.log(`[host] ${message}`) };
+  const options = {
+    log: (message: string) => console.log(`[host] ${message}`),
+    // Reported like the timers' runs, so that a parent process can await a function it started by hand.
+    onInvoked: (result: InvocationResult, via: "http" | "admin") => process.send?.({ type: "invoked", via, name: result.functionName, ok: result.ok, error: result.error, durationMs: result.durationMs }),
+  };
   let server: HttpTriggerServer;
   try {
     server = await HttpTriggerServer.start(host, { ...options, port });

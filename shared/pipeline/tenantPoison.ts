@@ -15,15 +15,16 @@ export const MALFORMED_TENANT = "~malformed";
  * notice naming the tenant, through the app's channels. Throws when no channel took the notice, so
  * the poison message is tried again. The tenant itself is polled again at the next cycle.
  */
-export async function recordTenantPoison(home: PollDeps, raw: unknown, options: { readonly dequeueCount: number; readonly log: Logger }): Promise<FanoutRow> {
+export async function recordTenantPoison(home: PollDeps, raw: unknown, options: { readonly log: Logger }): Promise<FanoutRow> {
   const now = home.now?.() ?? new Date();
   const tenantId = tenantIdOf(raw) ?? MALFORMED_TENANT;
   const cycle = cycleOf(raw);
   const leases = new TenantLeases(home.table);
   let row = await leases.read(tenantId);
   if (row.poisonCycle === cycle && row.poisonNotifiedAt !== undefined) return row; // told already (a redelivered poison message)
-  const recorded: FanoutRow = { ...row, poisonAt: now.toISOString(), poisonCycle: cycle, poisonDequeueCount: options.dequeueCount };
-  row = (await leases.write(recorded)) ?? (await leases.write({ ...(await leases.read(tenantId)), poisonAt: recorded.poisonAt, poisonCycle: cycle, poisonDequeueCount: options.dequeueCount })) ?? recorded;
+  // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
+  const poison = (current: FanoutRow): FanoutRow => ({ ...current, poisonAt: now.toISOString(), poisonCycle: cycle, ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }) });
+  row = (await leases.write(poison(row))) ?? (await leases.write(poison(await leases.read(tenantId)))) ?? poison(row);
   const tenant = tenantId === MALFORMED_TENANT ? undefined : await new TenantRows(home.table).get(tenantId);
   const notice = poisonNotice(row, tenant?.name, now);
   options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
@@ -34,15 +35,15 @@ export async function recordTenantPoison(home: PollDeps, raw: unknown, options: 
 
 function poisonNotice(row: FanoutRow, name: string | undefined, now: Date): HealthNotice {
   const who = row.tenantId === MALFORMED_TENANT ? "an unreadable tenant" : `tenant ${name && name !== row.tenantId ? `${name} (${row.tenantId})` : row.tenantId}`;
-  const tries = row.poisonDequeueCount ?? 0;
-  const lastError = row.lastError ? `; its last error: ${row.lastError}` : "";
+  const tries = row.poisonDequeueCount;
+  const lastError = row.lastError && row.failedCycle === row.poisonCycle ? `; its last error: ${row.lastError}` : "";
   return {
     kind: "unhealthy",
     tenantId: row.tenantId,
-    consecutiveFailures: tries,
+    consecutiveFailures: tries ?? 0,
     at: now.toISOString(),
     ...(row.lastPolledAt !== undefined && { lastSuccessAt: row.lastPolledAt }),
-    cause: `the poll of ${who} for cycle ${row.poisonCycle ?? "?"} failed ${tries} times, and its ${TENANT_QUEUE} message was moved to ${TENANT_POISON_QUEUE}${lastError}`,
+    cause: `the poll of ${who} for cycle ${row.poisonCycle ?? "?"} failed ${tries === undefined ? "on every try" : `${tries} times`}, and its ${TENANT_QUEUE} message was moved to ${TENANT_POISON_QUEUE}${lastError}`,
     fix: `See that tenant's failed runs in Application Insights (or restorewatch status). It is polled again at the next cycle; if it keeps failing, check its consent (restorewatch tenant list) or pause it (restorewatch tenant pause).`,
   };
 }

@@ -21,6 +21,9 @@ export interface FanoutRow {
   readonly lastPolledAt?: string;
   readonly lastError?: string;
   readonly lastFailedAt?: string;
+  /** How many polls of failedCycle failed (the tries of its message, which the poison queue's copy does not carry). */
+  readonly failedCycle?: string;
+  readonly failures?: number;
   /** Its last message that went to the poison queue, and when the health notice about it went out. */
   readonly poisonAt?: string;
   readonly poisonCycle?: string;
@@ -35,7 +38,7 @@ export type LeaseOutcome =
   /** Another instance polls the tenant for an earlier cycle: try again later. */
   | { readonly kind: "held"; readonly row: FanoutRow };
 
-const COLUMNS = ["leaseOwner", "leaseUntil", "leaseCycle", "lastPolledCycle", "lastPolledAt", "lastError", "lastFailedAt", "poisonAt", "poisonCycle", "poisonDequeueCount", "poisonNotifiedAt"] as const;
+const COLUMNS = ["leaseOwner", "leaseUntil", "leaseCycle", "lastPolledCycle", "lastPolledAt", "lastError", "lastFailedAt", "failedCycle", "failures", "poisonAt", "poisonCycle", "poisonDequeueCount", "poisonNotifiedAt"] as const;
 
 export class TenantLeases {
   constructor(
@@ -85,8 +88,9 @@ export class TenantLeases {
 
   /** The poll failed: the lease is let go (the message's retry polls again) and the error kept for the poison notice. */
   async fail(leased: FanoutRow, error: string, now: Date): Promise<boolean> {
-    const { leaseOwner: _o, leaseUntil: _u, leaseCycle: _c, ...rest } = leased;
-    return (await this.write({ ...rest, lastError: error.slice(0, 1000), lastFailedAt: now.toISOString() })) !== undefined;
+    const { leaseOwner: _o, leaseUntil: _u, leaseCycle: cycle, ...rest } = leased;
+    const failures = leased.failedCycle === cycle ? (leased.failures ?? 0) + 1 : 1;
+    return (await this.write({ ...rest, lastError: error.slice(0, 1000), lastFailedAt: now.toISOString(), ...(cycle !== undefined && { failedCycle: cycle, failures }) })) !== undefined;
   }
 
   /** Writes the row as given (Replace): conditioned on its ETag, or created when it has none. Undefined on a conflict. */

@@ -59,5 +59,5 @@ set, add the channels configured here.`,
 
 function formatPoison(row: FanoutRow): string {
   const since = row.lastPolledAt !== undefined && row.lastPolledAt > (row.poisonAt ?? "") ? `; polled successfully since, at ${row.lastPolledAt}` : "";
-  return `  tenant ${row.tenantId}  cycle ${row.poisonCycle ?? "?"}  poisoned ${row.poisonAt ?? "?"} after ${row.poisonDequeueCount ?? "?"} tries${row.lastError ? `, last error: ${row.lastError}` : ""}${row.poisonNotifiedAt ? "" : " (health notice not sent yet)"}${since}`;
+  return `  tenant ${row.tenantId}  cycle ${row.poisonCycle ?? "?"}  poisoned ${row.poisonAt ?? "?"} after ${row.poisonDequeueCount !== undefined ? `${row.poisonDequeueCount} tries` : "every try failed"}${row.lastError ? `, last error: ${row.lastError}` : ""}${row.poisonNotifiedAt ? "" : " (health notice not sent yet)"}${since}`;
 }
