@@ -265,8 +265,13 @@ class QueueListener {
 
   private async failed(message: QueueMessage): Promise<"retried" | "poisoned"> {
     const { options, log } = this.extension.settings;
-    if (message.dequeueCount < options.maxDequeueCount || !this.poison) {
+    if (message.dequeueCount < options.maxDequeueCount) {
       await this.service.release(this.queue, message, Math.round(options.visibilityTimeoutMs / 1000));
+      return "retried";
+    }
+    if (!this.poison) {
+      // A poison queue has none of its own: the message stays, hidden for the processing time, not retried in a tight loop.
+      log?.(`Message ${message.messageId} on '${this.queue}' has reached MaxDequeueCount of ${options.maxDequeueCount}; the queue has no poison queue, so it stays there`);
       return "retried";
     }
     log?.(`Message has reached MaxDequeueCount of ${options.maxDequeueCount}. Moving message to queue '${this.poison}'.`);
