@@ -44,6 +44,8 @@ export class QueueService {
   }
 
   static fromConnectionString(connectionString: string, settingName: string): QueueService {
+    // Azurite's default queue port, as the Functions host and the Storage SDKs read this shorthand.
+    if (connectionString.trim() === "UseDevelopmentStorage=true") return new QueueService(`http://127.0.0.1:10001/${AZURITE_ACCOUNT}`, AZURITE_ACCOUNT, Buffer.from(AZURITE_KEY, "base64"));
     const parts = new Map(connectionString.split(";").filter(Boolean).map((part) => { const at = part.indexOf("="); return [part.slice(0, at), part.slice(at + 1)] as const; }));
     const endpoint = parts.get("QueueEndpoint");
     const account = parts.get("AccountName");
