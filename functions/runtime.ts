@@ -1,4 +1,5 @@
 import type { HttpResponseInit, InvocationContext } from "@azure/functions";
+import type { TokenCredential } from "@azure/core-auth";
 import { createChannels } from "../shared/channels/createChannels";
 import { loadConfig, readChannelsConfig, readIdentityConfig, readTenantSetting } from "../shared/config/config";
 import { readEmulatorOrigins } from "../shared/config/emulatorOrigins";
@@ -27,6 +28,8 @@ let deps: PollDeps | undefined;
 let telemetry: TelemetryRecorder | undefined;
 /** Each watched tenant's parts (its Graph tenant and state partition), built on its first message and kept. */
 const tenantDeps = new Map<string, PollDeps>();
+/** The app's identity (one credential, so one token cache, for the home tenant and every watched one). */
+let appCredential: TokenCredential | undefined;
 
 /** This invocation's log: each run writes to the invocation that runs it. */
 function invocationLog(context: InvocationContext): Logger {
@@ -59,7 +62,7 @@ async function underOperation(context: InvocationContext, work: (log: Logger, re
 function homeDeps(log: Logger, recorder: TelemetryRecorder): PollDeps {
   if (!deps) {
     const config = loadConfig(process.env);
-    const credential = createAppCredential(config.identity.clientId);
+    const credential = (appCredential ??= createAppCredential(config.identity.clientId));
     const emulatorOrigins = readEmulatorOrigins(process.env);
     deps = createPollDeps({ config, credential, channels: createChannels(config.channels, credential, log, recorder), emulatorOrigins, telemetry: recorder });
   }
@@ -132,7 +135,7 @@ function tenantDepsFactory(home: PollDeps, recorder: TelemetryRecorder): TenantD
       // With the app registration (GRAPH_CLIENT_ID), its token is asked for in the tenant itself.
       const identity = home.config.identity.mode === "appRegistration" ? { ...home.config.identity, tenantId } : home.config.identity;
       const config = { ...home.config, identity, graph: { ...home.config.graph, tenantId } };
-      const credential = createAppCredential(config.identity.clientId);
+      const credential = (appCredential ??= createAppCredential(config.identity.clientId));
       built = createPollDeps({ config, credential, channels: home.channels, emulatorOrigins: readEmulatorOrigins(process.env), telemetry: recorder });
       tenantDeps.set(tenantId, built);
     }
