@@ -5,3 +5,4 @@
  */
 import "./pollRestoreSessions";
 import "./opsTestAlert";
+import "./pollTenant";

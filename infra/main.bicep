@@ -117,6 +117,9 @@ param alertBaselineSince string = ''
 @metadata({ appSetting: 'STATE_TABLE' })
 param stateTableName string = 'restorewatch'
 
+// The fan-out's queue (shared/domain/tenantPoll.ts TENANT_QUEUE): the functions bind to this name, so it is not a parameter.
+var tenantQueueName = 'tenant-poll'
+
 @description('Days a finished session\'s state and delivered alerts are kept.')
 @metadata({ appSetting: 'STATE_RETENTION_DAYS' })
 @minValue(1)
@@ -183,6 +186,7 @@ module storage 'modules/storage.bicep' = {
     tags: tags
     deploymentContainerName: 'app-package'
     stateTableName: stateTableName
+    tenantQueueName: tenantQueueName
     allowPublicNetworkAccess: !vnetEnabled
     identityId: identity.id
     principalId: identity.properties.principalId
@@ -370,6 +374,11 @@ var hostSettings = {
   APPLICATIONINSIGHTS_CONNECTION_STRING: monitoring.outputs.connectionString
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
   AZURE_CLIENT_ID: identity.properties.clientId
+  // Many tenants: the tenant-poll queue's identity-based connection (connection "TenantQueue" of the
+  // timer's output binding and of pollTenant's trigger), with the same identity.
+  TenantQueue__queueServiceUri: storage.outputs.queueEndpoint
+  TenantQueue__credential: 'managedidentity'
+  TenantQueue__clientId: identity.properties.clientId
   // Stack traces name the TypeScript source (the package's app.js.map). The package's index.js turns
   // source maps on as well, for a worker that does not receive NODE_OPTIONS (a pre-warmed one).
   NODE_OPTIONS: '--enable-source-maps'

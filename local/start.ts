@@ -10,7 +10,7 @@ import { ManagedIdentityEndpoint } from "./emulators/managedIdentityEndpoint";
 import { SimulatedTenant } from "./simulatedTenant";
 import { TeamsReceiver } from "./emulators/teamsReceiver";
 import { TokenIssuer } from "./emulators/tokens";
-import { startAzuriteTable, type AzuriteTable } from "./emulators/azurite";
+import { startAzuriteQueue, startAzuriteTable, type AzuriteQueue, type AzuriteTable } from "./emulators/azurite";
 import { ensureTestTls } from "./emulators/tls";
 import { buildDeployPackage } from "../scripts/deployPackage";
 import { buildFunctionsHostBundle } from "./functionsHost/bundle";
@@ -40,6 +40,8 @@ const ROOT = path.resolve(__dirname, "..");
 
 interface Parts {
   azurite?: AzuriteTable;
+  /** The fan-out's tenant-poll queues (used once tenants are recorded). */
+  azuriteQueue?: AzuriteQueue;
   graph?: GraphEmulator;
   identity?: ManagedIdentityEndpoint;
   acs?: AcsEmailEmulator;
@@ -74,6 +76,7 @@ async function main(): Promise<number> {
     const [pkg, hostJs] = await Promise.all([buildDeployPackage(path.join(dataDir, "deploy")), buildFunctionsHostBundle(path.join(dataDir, "functions-host.js"))]);
     const tls = await ensureTestTls(path.join(dataDir, "tls"));
     parts.azurite = await startAzuriteTable({ location: path.join(dataDir, "azurite") });
+    parts.azuriteQueue = await startAzuriteQueue({ location: path.join(dataDir, "azurite-queue") });
     const issuer = new TokenIssuer();
     parts.graph = await GraphEmulator.start({ tls, issuer, pageSize: 10 });
     const tenant = new SimulatedTenant(parts.graph, { seed });
@@ -110,6 +113,10 @@ async function main(): Promise<number> {
       // Telemetry as infra/main.bicep sets it: Entra ID with the app's identity (local auth off).
       APPLICATIONINSIGHTS_CONNECTION_STRING: parts.appInsights.connectionString,
       APPLICATIONINSIGHTS_AUTHENTICATION_STRING: `ClientId=${clientId};Authorization=AAD`,
+      // The fan-out's queue as infra/main.bicep connects it (identity-based); the emulated host maps it to Azurite.
+      TenantQueue__queueServiceUri: parts.azuriteQueue.queueEndpoint,
+      TenantQueue__credential: "managedidentity",
+      TenantQueue__clientId: clientId,
     };
     console.log(`restorewatch local run: simulated tenant (seed ${seed}) with ${parts.graph.sessions().length} restore sessions; Azurite data in ${displayPath(path.join(dataDir, "azurite"))}`);
     console.log(`Captured emails and Teams posts: ${path.join(dataDir, "outbox", "index.html")}`);
@@ -215,7 +222,7 @@ async function stopAll(parts: Parts): Promise<void> {
     clearTimeout(timer);
   }
   await Promise.all([parts.graph?.stop(), parts.identity?.stop(), parts.acs?.stop(), parts.teams?.stop(), parts.appInsights?.stop()]);
-  await parts.azurite?.stop();
+  await Promise.all([parts.azurite?.stop(), parts.azuriteQueue?.stop()]);
 }
 
 /** Relative to the working directory when inside it, else absolute. */

@@ -11,6 +11,9 @@ param deploymentContainerName string
 @description('Name of the state table (STATE_TABLE). Created here: the identity\'s table role is on this table only, which does not allow creating tables.')
 param stateTableName string
 
+@description('The fan-out\'s queue of tenant polls (functions/pollTenant.ts); its poison queue is this name + \'-poison\', as the Functions host names it.')
+param tenantQueueName string
+
 @description('False (vnetEnabled): no public endpoint at all; the account is reached only through its private endpoints.')
 param allowPublicNetworkAccess bool
 
@@ -60,6 +63,20 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-01-01' = {
     }
   }
 
+  // Many tenants (issue 16): the timer puts one message per tenant on this queue, pollTenant takes
+  // them; the host moves a message that failed maxDequeueCount times to the poison queue.
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource tenantQueue 'queues' = {
+      name: tenantQueueName
+    }
+
+    resource tenantPoisonQueue 'queues' = {
+      name: '${tenantQueueName}-poison'
+    }
+  }
+
   resource tableService 'tableServices' = {
     name: 'default'
 
@@ -83,7 +100,11 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
 }
 
 // Functions host: queues it uses internally (e.g. blob-trigger receipts, diagnostics events) with
-// an identity-based AzureWebJobsStorage__queueServiceUri.
+// an identity-based AzureWebJobsStorage__queueServiceUri; and the fan-out's connection (TenantQueue__*,
+// the same identity): the timer's output binding sends to tenant-poll, pollTenant and tenantPollPoison
+// read, process and delete. This one role covers both sides (the trigger's Reader + Message Processor,
+// the output binding's Sender). A second assignment on the two queues alone would grant nothing more
+// narrowly while the host's account-wide one is needed, so there is none.
 resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(storage.id, identityId, storageQueueDataContributor)
   scope: storage
@@ -111,5 +132,6 @@ output id string = storage.id
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
 output queueEndpoint string = storage.properties.primaryEndpoints.queue
+output tenantQueueName string = storage::queueService::tenantQueue.name
 output tableEndpoint string = storage.properties.primaryEndpoints.table
 output deploymentContainerUrl string = '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'

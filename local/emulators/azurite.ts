@@ -39,22 +39,7 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
   args.push(...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]));
   if (options.oauth) args.push("--oauth", "basic", "--cert", options.oauth.certPath, "--key", options.oauth.keyPath);
   const protocol = options.oauth ? "https" : "http";
-  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  /** Azurite said it is closing (it got SIGINT, e.g. Ctrl+C to the process group): wait, don't signal again. */
-  let closing = false;
-  await new Promise<void>((resolve, reject) => {
-    // Kept on after start-up: it drains the pipe, and it sees "closing".
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const text = chunk.toString();
-      if (text.includes("service is closing")) closing = true;
-      if (output.length < 100_000) output += text;
-      if (output.includes("successfully listens on") || output.includes("successfully started on")) resolve();
-    });
-    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-    child.once("exit", (code) => reject(new Error(`Azurite exited with ${code} before listening:\n${output}`)));
-    child.once("error", reject);
-  });
+  const { child, isClosing } = await spawnAzurite(args);
   const tableEndpoint = `${protocol}://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   const connectionString = `DefaultEndpointsProtocol=${protocol};AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};TableEndpoint=${tableEndpoint};`;
   return {
@@ -73,7 +58,66 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
           resolve();
         });
         // A second SIGINT would kill it mid-save (its handler runs once).
-        if (!closing) child.kill("SIGINT");
+        if (!isClosing()) child.kill("SIGINT");
       }),
   };
+}
+
+/** Azurite's Queue service (the fan-out's tenant-poll queues): a child process, like the Table service. */
+export interface AzuriteQueue {
+  readonly port: number;
+  /** The account's queue endpoint, e.g. http://127.0.0.1:10001/devstoreaccount1. */
+  readonly queueEndpoint: string;
+  /** Shared-key connection string of the well-known account (QueueEndpoint). */
+  readonly connectionString: string;
+  readonly process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+const AZURITE_QUEUE_MAIN = path.resolve(__dirname, "../../node_modules/azurite/dist/src/queue/main.js");
+
+/** Starts Azurite's Queue service (http, shared key; in memory unless a location is given) and resolves once it listens. */
+export async function startAzuriteQueue(options: { readonly location?: string; readonly port?: number } = {}): Promise<AzuriteQueue> {
+  const port = options.port ?? (await freePort());
+  const args = [AZURITE_QUEUE_MAIN, "--queueHost", "127.0.0.1", "--queuePort", String(port), "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent"];
+  args.push(...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]));
+  const { child } = await spawnAzurite(args);
+  const queueEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
+  return {
+    port,
+    queueEndpoint,
+    connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${queueEndpoint};`,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+        child.once("exit", () => {
+          clearTimeout(force);
+          resolve();
+        });
+        child.kill("SIGINT");
+      }),
+  };
+}
+
+/** Runs an Azurite service with these arguments and resolves once it listens. */
+async function spawnAzurite(args: readonly string[]): Promise<{ child: ChildProcess; isClosing: () => boolean }> {
+  const child = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  /** Azurite said it is closing (it got SIGINT, e.g. Ctrl+C to the process group): wait, don't signal again. */
+  let closing = false;
+  await new Promise<void>((resolve, reject) => {
+    // Kept on after start-up: it drains the pipe, and it sees "closing".
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      if (text.includes("service is closing")) closing = true;
+      if (output.length < 100_000) output += text;
+      if (output.includes("successfully listens on") || output.includes("successfully started on")) resolve();
+    });
+    child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+    child.once("exit", (code) => reject(new Error(`Azurite exited with ${code} before listening:\n${output}`)));
+    child.once("error", reject);
+  });
+  return { child, isClosing: () => closing };
 }

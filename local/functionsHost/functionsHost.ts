@@ -179,7 +179,36 @@ export interface LoadOptions {
   readonly log?: (line: HostLogLine) => void;
 }
 
+/** One value a function set on an output binding (context.extraOutputs, or its return binding), as the worker returns it. */
+export interface OutputValue {
+  readonly functionName: string;
+  readonly bindingName: string;
+  readonly binding: RpcBinding;
+  /** RpcTypedData: `string`, `json`, `bytes`, `int`, `double`. */
+  readonly data: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * Carries out a function's output bindings after it returned, as the host's binding extensions do
+ * (the queue output binding: queueOutputs.ts). A throw fails the invocation, as in Azure.
+ */
+export type OutputBinder = (outputs: readonly OutputValue[]) => Promise<void>;
+
+/** A queue message as the queue trigger hands it to the worker: its text (decoded) and its metadata. */
+export interface QueueTriggerInput {
+  readonly messageText: string;
+  readonly id: string;
+  readonly dequeueCount: number;
+  readonly insertionTime: string;
+  readonly expirationTime: string;
+  readonly nextVisibleTime: string;
+  readonly popReceipt: string;
+}
+
 export class FunctionsHost {
+  /** Output bindings other than HTTP's: none (their values are dropped) until the host's extensions set one. */
+  outputBinder: OutputBinder | undefined;
+
   private constructor(
     readonly appDir: string,
     readonly entryFiles: readonly string[],
@@ -268,6 +297,31 @@ export class FunctionsHost {
     return { result, response: returned };
   }
 
+  /**
+   * Invokes a queue-triggered function with one message as the host sends it: a JSON message as json
+   * (the library hands the handler the parsed value), anything else as a string; the trigger metadata
+   * (DequeueCount, Id, PopReceipt, times) as the handler sees it in context.triggerMetadata.
+   */
+  async invokeQueue(name: string, message: QueueTriggerInput): Promise<InvocationResult> {
+    let isJson = false;
+    try {
+      JSON.parse(message.messageText);
+      isJson = true;
+    } catch {
+      // a plain text message
+    }
+    const json = (value: unknown): { json: string } => ({ json: JSON.stringify(value) });
+    const metadata = {
+      DequeueCount: json(message.dequeueCount),
+      Id: { string: message.id },
+      PopReceipt: { string: message.popReceipt },
+      InsertionTime: json(message.insertionTime),
+      ExpirationTime: json(message.expirationTime),
+      NextVisibleTime: json(message.nextVisibleTime),
+    };
+    return (await this.invokeWith(name, isJson ? { json: message.messageText } : { string: message.messageText }, metadata)).result;
+  }
+
   private async invokeWith(name: string, triggerData: Record<string, unknown>, triggerMetadata: Record<string, unknown>): Promise<{ result: InvocationResult; response?: unknown }> {
     const fn = this.function(name);
     const registry = this.registry;
@@ -321,6 +375,7 @@ export class FunctionsHost {
       await phase("postInvocationHooks", () => runHooks(registry, "postInvocation", post));
       if (post["error"] !== null && post["error"] !== undefined) throw post["error"];
       const response = await invocation.getResponse(context, post["result"]);
+      await this.bindOutputs(fn, response);
       return { result: { invocationId, functionName: fn.name, ok: true, durationMs: Date.now() - started, logs }, response };
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
@@ -329,6 +384,17 @@ export class FunctionsHost {
       const stack = error instanceof Error ? error.stack : undefined;
       return { result: { invocationId, functionName: fn.name, ok: false, error: message, ...(stack !== undefined && { errorStack: stack }), durationMs: Date.now() - started, logs } };
     }
+  }
+
+  /** Hands the invocation's output values (HTTP's excepted: the HTTP server answers with it) to the output binder. */
+  private async bindOutputs(fn: RegisteredFunction, response: unknown): Promise<void> {
+    const outputData = (response as { outputData?: { name: string; data: Record<string, unknown> | null | undefined }[] } | undefined)?.outputData ?? [];
+    const outputs: OutputValue[] = [];
+    for (const { name, data } of outputData) {
+      const binding = fn.bindings[name];
+      if (binding && data && binding.type.toLowerCase() !== "http") outputs.push({ functionName: fn.name, bindingName: name, binding, data });
+    }
+    if (outputs.length > 0 && this.outputBinder) await this.outputBinder(outputs);
   }
 
   async terminate(): Promise<void> {

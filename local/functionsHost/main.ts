@@ -1,14 +1,16 @@
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { FunctionsHost, type HostLogLine } from "./functionsHost";
+import { FunctionsHost, type HostLogLine, type InvocationResult } from "./functionsHost";
 import { HttpTriggerServer, MANUAL_TIMER_INPUT } from "./httpServer";
 import { FileScheduleStatusStore } from "./scheduleMonitor";
+import { QueueExtension, readQueueOptions } from "./queueTrigger";
 import { TimerScheduler } from "./timerScheduler";
 
 /**
  * `tsx local/functionsHost/main.ts [--app <dir>] [--speed <n>] [--local-settings <file>]`: runs a
- * built function app as the Functions host would, firing its timers and serving its HTTP functions. Settings come from the
+ * built function app as the Functions host would, firing its timers, serving its HTTP functions and
+ * running its queue-triggered functions (and queue output bindings) against Azurite's queue service. Settings come from the
  * environment, plus the Values of local.settings.json (the environment wins), as Core Tools does.
  * Under a parent process with an IPC channel it reports each invocation (`npm start` uses that).
  */
@@ -58,6 +60,15 @@ async function main(): Promise<void> {
   if (!values["no-local-settings"]) loadLocalSettings(values["local-settings"] ?? path.join(appDir, "local.settings.json"), values["local-settings"] !== undefined);
 
   const host = await FunctionsHost.load(appDir, { log: printLog });
+  const queues = new QueueExtension(host, {
+    settings: process.env,
+    options: readQueueOptions(appDir),
+    log: (message) => console.log(`[host] ${message}`),
+    onInvoked: ({ name, queue, messageId, dequeueCount, outcome, result }) => {
+      if (result) console.log(`[host] Executed 'Functions.${name}' (${result.ok ? "Succeeded" : `Failed: ${result.error ?? ""}`}, Id=${result.invocationId}, Duration=${result.durationMs}ms)`);
+      process.send?.({ type: "dequeued", name, queue, messageId, dequeueCount, outcome, ok: result?.ok ?? false, error: result?.error, durationMs: result?.durationMs });
+    },
+  });
   if (values.invoke !== undefined) {
     const result = await host.invoke(values.invoke, MANUAL_TIMER_INPUT);
     console.log(`[host] invocation result ${JSON.stringify(result)}`);
@@ -79,7 +90,8 @@ async function main(): Promise<void> {
   console.log("[host] Functions:");
   for (const fn of host.functions) {
     const timer = scheduler.timers.find((t) => t.name === fn.name);
-    console.log(`[host]   ${fn.name}: ${fn.trigger.type}${timer ? ` (schedule ${timer.scheduleSetting} = ${timer.schedule.expression}, runOnStartup ${timer.runOnStartup})` : ""}`);
+    const queue = queues.functions.find((q) => q.name === fn.name);
+    console.log(`[host]   ${fn.name}: ${fn.trigger.type}${timer ? ` (schedule ${timer.scheduleSetting} = ${timer.schedule.expression}, runOnStartup ${timer.runOnStartup})` : ""}${queue ? ` (queue ${queue.queue})` : ""}`);
   }
   if (speed !== 1) console.log(`[host] Clock sped up ${speed}x`);
   const http = await startHttp(host, values.port);
@@ -88,6 +100,7 @@ async function main(): Promise<void> {
     entryFiles: host.entryFiles,
     sourceMapsEnabledAtStart,
     functions: host.functions.map((fn) => ({ name: fn.name, triggerType: fn.trigger.type, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] ?? false })),
+    queues: { functions: queues.functions, functionErrors: Object.fromEntries(queues.functionErrors) },
     http: {
       url: http.url,
       keys: http.keys,
@@ -96,6 +109,7 @@ async function main(): Promise<void> {
     },
   });
   scheduler.start();
+  queues.start();
 
   let stopping = false;
   const stop = async (): Promise<void> => {
@@ -103,6 +117,7 @@ async function main(): Promise<void> {
     stopping = true;
     console.log("[host] Stopping: waiting for running invocations");
     await scheduler.stop();
+    await queues.stop();
     await http.close();
     await host.terminate();
     process.exit(0);
@@ -121,7 +136,11 @@ const DEFAULT_PORT = 7071;
 async function startHttp(host: FunctionsHost, portOption: string | undefined): Promise<HttpTriggerServer> {
   const port = portOption === undefined ? DEFAULT_PORT : Number(portOption);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number (0 for any free port), not '${portOption}'`);
-  const options = { log: (message: string) => console.log(`[host] ${message}`) };
+  const options = {
+    log: (message: string) => console.log(`[host] ${message}`),
+    // Reported like the timers' runs, so that a parent process can await a function it started by hand.
+    onInvoked: (result: InvocationResult, via: "http" | "admin") => process.send?.({ type: "invoked", via, name: result.functionName, ok: result.ok, error: result.error, durationMs: result.durationMs }),
+  };
   let server: HttpTriggerServer;
   try {
     server = await HttpTriggerServer.start(host, { ...options, port });

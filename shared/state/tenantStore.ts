@@ -48,12 +48,18 @@ export class TenantStore implements TenantSource {
   async list(): Promise<readonly WatchedTenant[]> {
     const tenants: WatchedTenant[] = [];
     const pages = this.table.listEntities<Record<string, unknown>>({ queryOptions: { filter: `PartitionKey eq '${TENANTS_PARTITION}'` } }).byPage({ maxPageSize: 1000 });
-    for await (const page of pages) {
-      this.counters.queryPages++;
-      for (const entity of page) {
-        const tenant = toTenant(entity);
-        if (tenant) tenants.push(tenant);
+    try {
+      for await (const page of pages) {
+        this.counters.queryPages++;
+        for (const entity of page) {
+          const tenant = toTenant(entity);
+          if (tenant) tenants.push(tenant);
+        }
       }
+    } catch (error) {
+      // No state table yet: no tenant recorded (the single-tenant path).
+      if (isRestError(error, 404)) return [];
+      throw error;
     }
     // Row keys come back sorted already; sort anyway, as the TenantSource contract promises.
     return tenants.sort((a, b) => (a.tenantId < b.tenantId ? -1 : a.tenantId > b.tenantId ? 1 : 0));

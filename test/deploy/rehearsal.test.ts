@@ -271,6 +271,8 @@ describe.each(IDENTITY_MODES)("rehearsal of the deployed app ($name)", (mode) =>
     expect(ready.functions).toEqual([
       { name: "pollRestoreSessions", triggerType: "timerTrigger", schedule: "%POLL_SCHEDULE%", runOnStartup: false },
       { name: "opsTestAlert", triggerType: "httpTrigger", runOnStartup: false },
+      { name: "pollTenant", triggerType: "queueTrigger", runOnStartup: false },
+      { name: "tenantPollPoison", triggerType: "queueTrigger", runOnStartup: false },
     ]);
   });
 

@@ -88,6 +88,8 @@ describe("the opsTestAlert function through the emulated host", () => {
     expect(ready.functions.map((fn) => [fn.name, fn.triggerType])).toEqual([
       ["pollRestoreSessions", "timerTrigger"],
       ["opsTestAlert", "httpTrigger"],
+      ["pollTenant", "queueTrigger"],
+      ["tenantPollPoison", "queueTrigger"],
     ]);
     expect(ready.http.functions).toEqual([{ name: "opsTestAlert", url: `${ready.http.url}/api/ops/test-alert`, methods: ["POST"], authLevel: "admin" }]);
     expect(ready.http.functionErrors).toEqual({});

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { SETTINGS } from "../../shared/config/settings";
+import { TENANT_POISON_QUEUE, TENANT_QUEUE } from "../../shared/domain/tenantPoll";
 import { DeploymentScope, isExpression, loadCompiledTemplate, parseExpression, standInPlatform, type ArmResource, type ExpressionNode } from "../support/arm";
 
 /**
@@ -35,6 +36,8 @@ const CONDITIONAL = ["ACS_ENDPOINT", "ALERT_EMAIL_FROM", "ALERT_EMAIL_TO", "TEAM
 /** Host settings that are not restorewatch's: identity-based host storage and Entra-authenticated App Insights. */
 const HOST_STORAGE_KEYS = ["credential", "clientId", "blobServiceUri", "queueServiceUri", "tableServiceUri"].map((k) => `AzureWebJobsStorage__${k}`);
 const PLATFORM_SETTINGS = ["APPLICATIONINSIGHTS_CONNECTION_STRING", "APPLICATIONINSIGHTS_AUTHENTICATION_STRING", "NODE_OPTIONS"];
+/** The fan-out's queue connection (connection "TenantQueue" of the timer's output binding and pollTenant's trigger), read by the host. */
+const TENANT_QUEUE_KEYS = ["queueServiceUri", "credential", "clientId"].map((k) => `TenantQueue__${k}`);
 
 /** App settings Flex Consumption rejects or ignores (the runtime comes from functionAppConfig). */
 const FLEX_FORBIDDEN = [
@@ -180,7 +183,7 @@ describe("infra/main.bicep compiled to ARM", () => {
     });
 
     it("are each a setting shared/config knows, an identity-based host storage key, or a documented platform setting", () => {
-      const unknown = names.filter((name) => !known.has(name) && !HOST_STORAGE_KEYS.includes(name) && !PLATFORM_SETTINGS.includes(name));
+      const unknown = names.filter((name) => !known.has(name) && !HOST_STORAGE_KEYS.includes(name) && !TENANT_QUEUE_KEYS.includes(name) && !PLATFORM_SETTINGS.includes(name));
       expect(unknown, "app settings no code reads (misspelt?)").toEqual([]);
     });
 
@@ -191,7 +194,7 @@ describe("infra/main.bicep compiled to ARM", () => {
       expect(listedButSet).toEqual([]);
       const stale = Object.keys(NOT_SET_BY_INFRA).filter((name) => !known.has(name));
       expect(stale, "NOT_SET_BY_INFRA names settings the code no longer has").toEqual([]);
-      for (const key of [...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS]) expect(settings.has(key), key).toBe(true);
+      for (const key of [...HOST_STORAGE_KEYS, ...TENANT_QUEUE_KEYS, ...PLATFORM_SETTINGS]) expect(settings.has(key), key).toBe(true);
     });
 
     it("set the channels and the baseline only when configured, and everything else always", () => {
@@ -241,7 +244,7 @@ describe("infra/main.bicep compiled to ARM", () => {
         expect(settings.get(setting)?.text, `${setting} is set from parameter ${parameter}`).toContain(`parameters('${parameter}')`);
       }
       // Settings an operator tunes all have a parameter; the rest come from the resources deployed.
-      const fromResources = new Set([...HOST_STORAGE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL", "KEY_VAULT_URI", "GRAPH_TENANT_ID"]);
+      const fromResources = new Set([...HOST_STORAGE_KEYS, ...TENANT_QUEUE_KEYS, ...PLATFORM_SETTINGS, "AZURE_CLIENT_ID", "ACS_ENDPOINT", "TEAMS_WEBHOOK_URL", "KEY_VAULT_URI", "GRAPH_TENANT_ID"]);
       const withParameter = new Set(tunable.map(([, p]) => p.metadata?.appSetting));
       expect(names.filter((name) => !fromResources.has(name) && !withParameter.has(name))).toEqual([]);
     });
@@ -312,6 +315,21 @@ describe("infra/main.bicep compiled to ARM", () => {
           .map(({ resource, scope }) => scope.evaluateString(resource.scope, "a role assignment scope"));
         expect(tableRole).toEqual(tables);
       }
+    });
+
+    it("the fan-out's queues (tenant-poll and the host's tenant-poll-poison) are created, on the account whose queue role the identity holds; TenantQueue__* reach it with that identity", () => {
+      const deployment = DeploymentScope.root(template, { platform: standInPlatform() });
+      const queues = deployment.deployedResourcesOfType("Microsoft.Storage/storageAccounts/queueServices/queues").map(({ resource, scope }) => scope.resourceIdOf(resource));
+      expect(queues.map((id) => id.split("/").pop()).sort()).toEqual([TENANT_QUEUE, TENANT_POISON_QUEUE]);
+      const account = (queues[0] ?? "").split("/queueServices/")[0] ?? "";
+      const queueRoles = deployment
+        .deployedResourcesOfType("Microsoft.Authorization/roleAssignments")
+        .filter(({ resource, scope }) => scope.evaluateString(resource.properties?.["roleDefinitionId"], "a role definition id").endsWith("/974c5e8b-45b9-4653-ba55-5f855dd0fb88"))
+        .map(({ resource, scope }) => scope.evaluateString(resource.scope, "a role assignment scope"));
+      expect(queueRoles).toEqual([account]);
+      expect(settings.get("TenantQueue__credential")?.text).toBe("'managedidentity'");
+      expect(settings.get("TenantQueue__clientId")?.text).toBe(settings.get("AZURE_CLIENT_ID")?.text);
+      expect(settings.get("TenantQueue__queueServiceUri")?.text).toBe(settings.get("AzureWebJobsStorage__queueServiceUri")?.text);
     });
 
     it("the ACS send role is the one infra/README.md explains, overridable by parameter", () => {

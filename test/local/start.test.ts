@@ -42,6 +42,8 @@ describe("the emulated Functions host", () => {
     expect(host.functions.map((fn) => ({ name: fn.name, type: fn.trigger.type, direction: fn.trigger.direction, schedule: fn.trigger["schedule"], runOnStartup: fn.trigger["runOnStartup"] }))).toEqual([
       { name: "pollRestoreSessions", type: "timerTrigger", direction: "in", schedule: "%POLL_SCHEDULE%", runOnStartup: false },
       { name: "opsTestAlert", type: "httpTrigger", direction: "in", schedule: undefined, runOnStartup: undefined },
+      { name: "pollTenant", type: "queueTrigger", direction: "in", schedule: undefined, runOnStartup: undefined },
+      { name: "tenantPollPoison", type: "queueTrigger", direction: "in", schedule: undefined, runOnStartup: undefined },
     ]);
     expect(timerFunctions(host.functions, { POLL_SCHEDULE: DEFAULT_POLL_SCHEDULE })[0]?.schedule.expression).toBe("0 */5 * * * *");
     expect(() => timerFunctions(host.functions, {})).toThrow(/'%POLL_SCHEDULE%' does not resolve to a value/);

@@ -46,7 +46,11 @@ describe("deploy package", () => {
     expect(host.functions.map((f) => ({ function: f.name, ...f.trigger }))).toEqual([
       expect.objectContaining({ function: "pollRestoreSessions", type: "timerTrigger", direction: "in", schedule: "%POLL_SCHEDULE%", runOnStartup: false }),
       expect.objectContaining({ function: "opsTestAlert", type: "httpTrigger", direction: "in", route: "ops/test-alert", methods: ["POST"], authLevel: "admin" }),
+      expect.objectContaining({ function: "pollTenant", type: "queueTrigger", direction: "in", queueName: "tenant-poll", connection: "TenantQueue" }),
+      expect.objectContaining({ function: "tenantPollPoison", type: "queueTrigger", direction: "in", queueName: "tenant-poll-poison", connection: "TenantQueue" }),
     ]);
+    // The timer's output binding: the fan-out's messages, base64-encoded by the host (host.json messageEncoding).
+    expect(Object.values(host.function("pollRestoreSessions").bindings).filter((b) => b.direction === "out")).toEqual([expect.objectContaining({ type: "queue", queueName: "tenant-poll", connection: "TenantQueue" })]);
     // The answer goes out through the HTTP output binding the library adds.
     expect(host.function("opsTestAlert").bindings["$return"]).toMatchObject({ type: "http", direction: "out" });
   });

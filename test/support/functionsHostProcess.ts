@@ -29,6 +29,30 @@ export interface HostFiredMessage {
   readonly durationMs: number;
 }
 
+/** ... after each queue message a queue-triggered function took (local/functionsHost/queueTrigger.ts). */
+export interface HostDequeuedMessage {
+  readonly type: "dequeued";
+  readonly name: string;
+  readonly queue: string;
+  readonly messageId: string;
+  readonly dequeueCount: number;
+  readonly outcome: "completed" | "retried" | "poisoned";
+  readonly ok: boolean;
+  readonly error?: string;
+  readonly durationMs?: number;
+}
+
+/** ... and after each function started through HTTP or the admin endpoint. */
+export interface HostInvokedMessage {
+  readonly type: "invoked";
+  readonly via: "http" | "admin";
+  readonly name: string;
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+export type HostReport = HostFiredMessage | HostDequeuedMessage | HostInvokedMessage;
+
 export interface HostProcessOptions {
   /** The host as one JavaScript file (local/functionsHost/bundle.ts), run with plain node. */
   readonly hostJs: string;
@@ -48,6 +72,8 @@ export interface HostProcessOptions {
  */
 export class FunctionsHostProcess {
   readonly fired: HostFiredMessage[] = [];
+  /** Every report after "ready", in order. */
+  readonly reports: HostReport[] = [];
   readonly ready: Promise<HostReadyMessage>;
   private output = "";
   private readonly exited: Promise<void>;
@@ -73,8 +99,9 @@ export class FunctionsHostProcess {
     // Awaited by the caller; until then, a host that exits early is not an unhandled rejection.
     this.ready.catch(() => undefined);
     child.on("message", (message: { type?: string }) => {
-      if (message.type !== "fired") return;
-      this.fired.push(message as HostFiredMessage);
+      if (message.type === "ready") return;
+      this.reports.push(message as HostReport);
+      if (message.type === "fired") this.fired.push(message as HostFiredMessage);
       for (const wake of this.firedWaiters.splice(0)) wake();
     });
   }
@@ -105,6 +132,28 @@ export class FunctionsHostProcess {
       });
       clearTimeout(timer);
     }
+  }
+
+  /** Waits until the reports satisfy the condition; fails with what the host printed if they do not in time. */
+  async waitFor(condition: (reports: readonly HostReport[]) => boolean, what: string, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!condition(this.reports)) {
+      if (this.exitReason !== undefined) throw this.failure(`exited before ${what}`);
+      if (Date.now() >= deadline) throw this.failure(`did not report ${what} within ${timeoutMs} ms`);
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((wake) => {
+        this.firedWaiters.push(wake);
+        timer = setTimeout(wake, deadline - Date.now());
+      });
+      clearTimeout(timer);
+    }
+  }
+
+  /** SIGKILL, as a worker dies with its instance: nothing of the app runs after it. */
+  async kill(): Promise<void> {
+    if (this.exitReason !== undefined) return;
+    this.child.kill("SIGKILL");
+    await this.exited;
   }
 
   /** Asks the host to stop (it finishes a running invocation first) and waits for it to exit; kills it after timeoutMs. */

@@ -1,5 +1,6 @@
 import { Outbox } from "../../state/outbox";
 import { RunMetaStore } from "../../state/runMeta";
+import { TenantLeases, type FanoutRow } from "../../state/tenantLease";
 import type { CliCommand } from "./command";
 import { EXIT } from "./exitCodes";
 import { openState } from "./stateAccess";
@@ -12,8 +13,9 @@ export const statusCommand: CliCommand = {
   help: `Shows the tenant's last run and last success, consecutive failed runs, each alert channel (usable,
 or disabled with the setting at fault, as the app's last run found it or these settings say, and its
 alerts pending or held), and every alert not yet
-delivered on all channels (retrying or dead-lettered), with its attempts and last error, and the
-alert rows that failed re-validation (quarantined: never sent).
+delivered on all channels (retrying or dead-lettered), with its attempts and last error, the
+alert rows that failed re-validation (quarantined: never sent), and, with tenants recorded, each
+tenant poll that ended in the poison queue (tenant-poll-poison).
 
   --json   print it as JSON
 
@@ -28,8 +30,10 @@ set, add the channels configured here.`,
     const open = alerts.filter((s) => Object.values(s.deliveries).some((d) => d.state !== "delivered" && d.state !== "silenced"));
     const quarantined = untrusted.map((row) => ({ rowKey: row.rowKey, reason: row.reason, quarantined: row.quarantined !== undefined }));
     const { channels, settingsError } = channelStates(io.env, meta, alerts);
+    const poisoned = (await new TenantLeases(table).list()).filter((row) => row.poisonAt !== undefined);
     if (values["json"]) {
-      io.out(JSON.stringify({ tenantId, meta, channels, ...(settingsError !== undefined && { channelSettingsError: settingsError }), alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })), quarantined }, null, 2));
+      const tenantPollPoison = poisoned.map(({ etag: _etag, ...row }) => row);
+      io.out(JSON.stringify({ tenantId, meta, channels, ...(settingsError !== undefined && { channelSettingsError: settingsError }), alerts: open.map((s) => ({ id: s.alert.id, recordedAt: s.alert.recordedAt, deliveries: s.deliveries })), quarantined, ...(poisoned.length > 0 && { tenantPollPoison }) }, null, 2));
       return EXIT.ok;
     }
     io.out(`tenant ${tenantId}: last run ${meta.lastRunAt ?? "never"}, last success ${meta.lastSuccessAt ?? "never"}, consecutive failures ${meta.consecutiveFailures}${meta.lastError ? ` (last error: ${meta.lastError})` : ""}`);
@@ -47,6 +51,13 @@ set, add the channels configured here.`,
       io.out(`${quarantined.length} alert row(s) quarantined: they failed re-validation and are never sent (someone or something wrote them; look before you delete them):`);
       for (const row of quarantined) io.out(`  ${row.rowKey}  ${row.reason}${row.quarantined ? "" : " (quarantined on the next run)"}`);
     }
+    if (poisoned.length > 0) io.out(`${poisoned.length} tenant poll(s) in tenant-poll-poison (failed every try):`);
+    for (const row of poisoned) io.out(formatPoison(row));
     return EXIT.ok;
   },
 };
+
+function formatPoison(row: FanoutRow): string {
+  const since = row.lastPolledAt !== undefined && row.lastPolledAt > (row.poisonAt ?? "") ? `; polled successfully since, at ${row.lastPolledAt}` : "";
+  return `  tenant ${row.tenantId}  cycle ${row.poisonCycle ?? "?"}  poisoned ${row.poisonAt ?? "?"} after ${row.poisonDequeueCount !== undefined ? `${row.poisonDequeueCount} tries` : "every try failed"}${row.lastError ? `, last error: ${row.lastError}` : ""}${row.poisonNotifiedAt ? "" : " (health notice not sent yet)"}${since}`;
+}

@@ -1,0 +1,66 @@
+import type { HealthNotice } from "../alerts/healthNotice";
+import { deliverNotice } from "../channels/deliver";
+import type { Logger } from "../domain/logger";
+import { TENANT_POISON_QUEUE, TENANT_QUEUE, tenantIdOf } from "../domain/tenantPoll";
+import { TenantLeases, type FanoutRow } from "../state/tenantLease";
+import { TenantError, TenantStore } from "../state/tenantStore";
+import type { PollDeps } from "./pollDeps";
+
+/** The fan-out row that stands for a poison message with no readable tenant id. */
+export const MALFORMED_TENANT = "~malformed";
+
+/**
+ * A message reached the poison queue (the host moved it there after maxDequeueCount failed tries):
+ * recorded on the tenant's fan-out row (`restorewatch status` shows it) and told once, as a health
+ * notice naming the tenant, through the app's channels. Throws when no channel took the notice, so
+ * the poison message is tried again. The tenant itself is polled again at the next cycle.
+ */
+export async function recordTenantPoison(home: PollDeps, raw: unknown, options: { readonly log: Logger }): Promise<FanoutRow> {
+  const now = home.now?.() ?? new Date();
+  const tenantId = tenantIdOf(raw) ?? MALFORMED_TENANT;
+  const cycle = cycleOf(raw);
+  const leases = new TenantLeases(home.table);
+  let row = await leases.read(tenantId);
+  if (row.poisonCycle === cycle && row.poisonNotifiedAt !== undefined) return row; // told already (a redelivered poison message)
+  // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
+  const poison = (current: FanoutRow): FanoutRow => ({ ...current, poisonAt: now.toISOString(), poisonCycle: cycle, ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }) });
+  row = (await leases.write(poison(row))) ?? (await leases.write(poison(await leases.read(tenantId)))) ?? poison(row);
+  const tenant = tenantId === MALFORMED_TENANT ? undefined : await new TenantStore(home.table).get(tenantId).catch((error: unknown) => {
+        // Not a tenant id (a message no tenant could have): a poison without a tenant.
+        if (error instanceof TenantError) return undefined;
+        throw error;
+      });
+  const notice = poisonNotice(row, tenant?.name, now);
+  options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
+  const delivered = await deliverNotice(notice, { channels: home.channels, now, log: options.log });
+  if (delivered.length === 0) throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
+  return (await leases.write({ ...row, poisonNotifiedAt: now.toISOString() })) ?? row;
+}
+
+function poisonNotice(row: FanoutRow, name: string | undefined, now: Date): HealthNotice {
+  const who = row.tenantId === MALFORMED_TENANT ? "an unreadable tenant" : `tenant ${name && name !== row.tenantId ? `${name} (${row.tenantId})` : row.tenantId}`;
+  const tries = row.poisonDequeueCount;
+  const lastError = row.lastError && row.failedCycle === row.poisonCycle ? `; its last error: ${row.lastError}` : "";
+  return {
+    kind: "unhealthy",
+    tenantId: row.tenantId,
+    consecutiveFailures: tries ?? 0,
+    at: now.toISOString(),
+    ...(row.lastPolledAt !== undefined && { lastSuccessAt: row.lastPolledAt }),
+    cause: `the poll of ${who} for cycle ${row.poisonCycle ?? "?"} failed ${tries === undefined ? "on every try" : `${tries} times`}, and its ${TENANT_QUEUE} message was moved to ${TENANT_POISON_QUEUE}${lastError}`,
+    fix: `See that tenant's failed runs in Application Insights (or restorewatch status). It is polled again at the next cycle; if it keeps failing, check its consent (restorewatch tenant list) or pause it (restorewatch tenant pause).`,
+  };
+}
+
+function cycleOf(raw: unknown): string {
+  let value = raw;
+  if (typeof raw === "string") {
+    try {
+      value = JSON.parse(raw);
+    } catch {
+      return "?";
+    }
+  }
+  const cycle = (value as { cycle?: unknown } | null | undefined)?.cycle;
+  return typeof cycle === "string" ? cycle.slice(0, 64) : "?";
+}
