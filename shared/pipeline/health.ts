@@ -1,5 +1,6 @@
 import { diagnose, type HealthNotice } from "../alerts/healthNotice";
 import { deliverNotice } from "../channels/deliver";
+import { noticeChannelsFor } from "./noticeReceivers";
 import { errorMessage } from "../domain/errors";
 import { RunMetaStore, type RunMeta } from "../state/runMeta";
 import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
@@ -132,11 +133,13 @@ async function sendNotice(deps: PollDeps, run: RunContext, notice: HealthNotice,
   const { now, log } = run;
   // tenantIdForSendLog: the table answered for this tenant, so the shared send log can be used.
   const sendLog = tenantIdForSendLog ? new SendLogStore(deps.table, SEND_LOG_PARTITION, deps.tableCounters, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : undefined;
+  // The operator's receivers, and the tenant's own when a route is for that tenant alone (read only when the table answered).
+  const channels = tenantIdForSendLog ? await noticeChannelsFor(deps, notice.tenantId, log, AbortSignal.timeout(FAILED_RUN_WRITE_TIMEOUT_IN_MS)) : deps.channels;
   try {
-    return await deliverNotice(notice, { channels: deps.channels, now, log, ...(sendLog && { sendLog }) });
+    return await deliverNotice(notice, { channels, now, log, ...(sendLog && { sendLog }) });
   } catch (error) {
     // The send log lives in the table; when that fails too, the notice still goes, without the limit.
     log.error(`health notice: ${errorMessage(error)}; sending without the rate limit`);
-    return deliverNotice(notice, { channels: deps.channels, now, log });
+    return deliverNotice(notice, { channels, now, log });
   }
 }

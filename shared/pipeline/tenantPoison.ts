@@ -1,5 +1,6 @@
 import type { HealthNotice } from "../alerts/healthNotice";
 import { deliverNotice } from "../channels/deliver";
+import { noticeChannelsFor } from "./noticeReceivers";
 import type { Logger } from "../domain/logger";
 import { TENANT_POISON_QUEUE, TENANT_QUEUE, tenantIdOf } from "../domain/tenantPoll";
 import { TenantLeases, type FanoutRow } from "../state/tenantLease";
@@ -32,7 +33,8 @@ export async function recordTenantPoison(home: PollDeps, raw: unknown, options: 
       });
   const notice = poisonNotice(row, tenant?.name, now);
   options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
-  const delivered = await deliverNotice(notice, { channels: home.channels, now, log: options.log });
+  const channels = tenant ? await noticeChannelsFor(home, tenant.tenantId, options.log) : home.channels;
+  const delivered = await deliverNotice(notice, { channels, now, log: options.log });
   if (delivered.length === 0) throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
   return (await leases.write({ ...row, poisonNotifiedAt: now.toISOString() })) ?? row;
 }

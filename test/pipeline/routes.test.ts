@@ -118,6 +118,17 @@ describe("routes: each alert goes to its route's receivers; the default route ta
     expect(vault.reads).toHaveLength(1);
   });
 
+  it("a health notice about a tenant goes to the operator's receivers and to the tenant's own (a route for that tenant alone), not to narrower routes", async () => {
+    // Graph refuses every run (a token without the restore role): after one failed run, a health notice.
+    const { rig, route } = await startRouteRig({ harness: { roles: [] }, env: { HEALTH_ALERT_AFTER: "1" } });
+    expect((await route("add", "--name", "contoso-admins", "--tenant", TEST_TENANT_ID, "--email", "it@customer.example")).code).toBe(0);
+    expect((await route("add", "--name", "exchange-team", "--tenant", TEST_TENANT_ID, "--workload", "exchange", "--email", EXCHANGE_TEAM)).code).toBe(0);
+    await expect(rig.poll()).rejects.toThrow(/403/);
+    const notices = rig.acs.messages.filter((m) => /restorewatch cannot see/.test(m.subject));
+    expect(notices.flatMap((m) => m.recipients.to).sort()).toEqual(["backup-admins@contoso.com", "it@customer.example"]);
+    expect(rig.acs.messages.some((m) => m.recipients.to.includes(EXCHANGE_TEAM))).toBe(false);
+  });
+
   it("a missing Key Vault secret disables that receiver alone, with a notice naming the secret; once the secret exists the held alert goes out once", async () => {
     const { rig, vault, exchangeTeams, route } = await startRouteRig();
     vault.deleteSecret(EXCHANGE_SECRET);
