@@ -262,6 +262,16 @@ describe("npm start -- --tenants 3 (local/start.ts, local/tenantsDemo.ts)", () =
     expect(processGroup(child.pid)).toEqual([]);
   }, 120_000);
 
+  it("refuses a --tenants that is not a whole number from 1 to 20, before starting anything", async () => {
+    for (const value of ["0", "21", "two"]) {
+      const child = startLocalRun(["--tenants", value, "--data-dir", dataDir]);
+      let output = "";
+      child.onOutput((text) => (output += text));
+      expect(await child.exited, output).toBe(1);
+      expect(output).toContain(`npm start: --tenants must be a whole number from 1 to 20, not '${value}'`);
+    }
+  }, 60_000);
+
   it("without --tenants, the same data dir runs the home tenant alone, as before (no tenant recorded, no queue message)", async () => {
     const child = startLocalRun(["--ticks", "1", "--speed", "150", "--seed", "7", "--data-dir", dataDir]);
     let output = "";
