@@ -16,11 +16,18 @@ export async function pollRestoreSessions(timer: Timer, context: InvocationConte
   await runScheduledPoll(context, { cycle: cycleOf(timer), enqueue: (messages) => context.extraOutputs.set(tenantQueue, messages) });
 }
 
-/** The occurrence this run stands for (the schedule status's Next, as the host passes it), else now. */
+/**
+ * The occurrence this run stands for (the schedule status's Next, as the host passes it), else now.
+ * The host fires at or after its occurrence, so a Next ahead of this clock is not this run's (an
+ * emulated host on a sped-up clock, `npm start`): now then, so that cycles never go backwards.
+ */
 function cycleOf(timer: Timer): Date {
   const next = Date.parse(timer.scheduleStatus?.next ?? "");
-  return Number.isNaN(next) || next > Date.now() + 60_000 ? new Date() : new Date(next);
+  return Number.isNaN(next) || next > Date.now() + CLOCK_SKEW_MS ? new Date() : new Date(next);
 }
+
+/** How early a host may fire against this clock. */
+const CLOCK_SKEW_MS = 1000;
 
 app.timer("pollRestoreSessions", {
   schedule: "%POLL_SCHEDULE%",

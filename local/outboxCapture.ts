@@ -9,6 +9,8 @@ export interface CapturedItem {
   /** Files written for it, relative to the outbox folder. */
   readonly files: readonly string[];
   readonly title: string;
+  /** Who received it: an email's recipients; the workflow a Teams post went to, when named. */
+  readonly to?: string;
 }
 
 const ADAPTIVECARDS_BUNDLE = path.resolve(__dirname, "../node_modules/adaptivecards/dist/adaptivecards.min.js");
@@ -38,13 +40,14 @@ export class OutboxCapture {
     const base = `${this.nextName(at)}-email`;
     writeFileSync(path.join(this.dir, `${base}.html`), message.html ?? `<pre>${escapeHtml(message.plainText ?? "")}</pre>`);
     writeFileSync(path.join(this.dir, `${base}.eml`), toEml(message, at));
-    return this.add({ kind: "email", capturedAt: at.toISOString(), files: [`${base}.html`, `${base}.eml`], title: message.subject });
+    return this.add({ kind: "email", capturedAt: at.toISOString(), files: [`${base}.html`, `${base}.eml`], title: message.subject, to: message.recipients.to.join(", ") });
   }
 
-  addTeamsPost(body: unknown, at = new Date()): CapturedItem {
+  /** `to`: which Teams workflow it went to (e.g. "route exchange-team"), when there is more than one. */
+  addTeamsPost(body: unknown, at = new Date(), to?: string): CapturedItem {
     const base = `${this.nextName(at)}-teams`;
     writeFileSync(path.join(this.dir, `${base}.json`), `${JSON.stringify(body, null, 2)}\n`);
-    return this.add({ kind: "teams", capturedAt: at.toISOString(), files: [`${base}.json`], title: cardTitle(body) });
+    return this.add({ kind: "teams", capturedAt: at.toISOString(), files: [`${base}.json`], title: cardTitle(body), ...(to !== undefined && { to }) });
   }
 
   private add(item: CapturedItem): CapturedItem {
@@ -116,7 +119,7 @@ export function renderIndexPage(dir: string, items: readonly CapturedItem[]): st
   const cards = newestFirst.filter((item) => item.kind === "teams").map((item) => ({ id: item.files[0], body: JSON.parse(readFileSync(path.join(dir, item.files[0] as string), "utf8")) as unknown }));
   const sections = newestFirst
     .map((item) => {
-      const head = `<h2><span class="kind ${item.kind}">${item.kind === "email" ? "Email" : "Teams"}</span> ${escapeHtml(item.title)}</h2><p class="meta">${escapeHtml(item.capturedAt)} · ${item.files.map((f) => `<a href="${escapeHtml(f)}">${escapeHtml(f)}</a>`).join(" · ")}</p>`;
+      const head = `<h2><span class="kind ${item.kind}">${item.kind === "email" ? "Email" : "Teams"}</span> ${escapeHtml(item.title)}</h2><p class="meta">${item.to !== undefined ? `to ${escapeHtml(item.to)} · ` : ""}${escapeHtml(item.capturedAt)} · ${item.files.map((f) => `<a href="${escapeHtml(f)}">${escapeHtml(f)}</a>`).join(" · ")}</p>`;
       const view =
         item.kind === "email"
           ? `<iframe class="email" sandbox src="${escapeHtml(item.files[0] as string)}" title="${escapeHtml(item.title)}"></iframe>`

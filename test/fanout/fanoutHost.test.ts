@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { TableClient } from "@azure/data-tables";
@@ -10,13 +10,12 @@ import { GraphEmulator } from "../../local/emulators/graph/graphEmulator";
 import { ManagedIdentityEndpoint } from "../../local/emulators/managedIdentityEndpoint";
 import { loadTestTls } from "../../local/emulators/tls";
 import { TEST_TENANT_ID, TOKEN_EXCHANGE_AUDIENCE, TokenIssuer, entraIssuer } from "../../local/emulators/tokens";
-import { buildFunctionsHostBundle } from "../../local/functionsHost/bundle";
 import { QueueService } from "../../local/functionsHost/queueRest";
 import { runCli } from "../../shared/cli/main";
 import { TENANTS_PARTITION } from "../../shared/domain/tenant";
 import { FANOUT_PARTITION, TENANT_POISON_QUEUE, TENANT_QUEUE } from "../../shared/domain/tenantPoll";
-import { buildDeployPackage } from "../../scripts/deployPackage";
-import { FunctionsHostProcess, type HostDequeuedMessage, type HostReport } from "../support/functionsHostProcess";
+import type { FunctionsHostProcess, HostDequeuedMessage } from "../support/functionsHostProcess";
+import { LISTING, NEVER_IN_THE_TEST, buildFanoutApp, dequeued, fireTimer, startFanoutHost, tenantPollMessage as message, waitAcrossHosts as waitAcross, type FanoutApp } from "../support/fanoutHosts";
 import { READ_ROLE } from "../support/pipelineHarness";
 
 /**
@@ -26,15 +25,11 @@ import { READ_ROLE } from "../support/pipelineHarness";
  * `oid`, so Graph's request log tells the tenants apart), alerts and notices in the outbox folder.
  */
 
-const NEVER_IN_THE_TEST = "0 0 0 1 1 *";
-const LISTING = "/v1.0/solutions/backupRestore/restoreSessions";
-
 const issuer = new TokenIssuer();
 const miClientId = randomUUID();
 const cleanup: (() => Promise<unknown> | void)[] = [];
 let work: string;
-let appDir: string;
-let hostJs: string;
+let fanoutApp: FanoutApp;
 let azurite: AzuriteTable;
 let queue: AzuriteQueue;
 let queues: QueueService;
@@ -51,15 +46,7 @@ beforeAll(async () => {
   work = mkdtempSync(path.join(tmpdir(), "restorewatch-fanout-"));
   cleanup.push(() => rmSync(work, { recursive: true, force: true }));
   const tls = loadTestTls();
-  const [pkg, bundle] = await Promise.all([buildDeployPackage(path.join(work, "out")), buildFunctionsHostBundle(path.join(work, "functions-host.js"))]);
-  appDir = pkg.appDir;
-  hostJs = bundle;
-  // The package's host.json, with the test's knobs: one message at a time per host (so that two hosts
-  // share the work), retries after 1 s rather than 2 min, the queue looked at every second at most.
-  const hostJson = JSON.parse(readFileSync(path.join(appDir, "host.json"), "utf8")) as { extensions: { queues: Record<string, unknown> } };
-  expect(hostJson.extensions.queues).toMatchObject({ maxDequeueCount: 5, messageEncoding: "base64" });
-  Object.assign(hostJson.extensions.queues, { batchSize: 1, newBatchThreshold: 0, visibilityTimeout: "00:00:01", maxPollingInterval: "00:00:01" });
-  writeFileSync(path.join(appDir, "host.json"), JSON.stringify(hostJson));
+  fanoutApp = await buildFanoutApp(work);
 
   const identity = await ManagedIdentityEndpoint.start({ issuer, roles: [], clientId: miClientId, tenantId: TEST_TENANT_ID });
   cleanup.push(() => identity.stop());
@@ -113,28 +100,7 @@ afterAll(async () => {
   if (failures.length > 0) throw new AggregateError(failures, "clean-up failed");
 });
 
-async function startHost(): Promise<FunctionsHostProcess> {
-  const host = FunctionsHostProcess.start({ hostJs, appDir, env: settings });
-  const ready = await host.ready;
-  expect(ready.functions.map((fn) => [fn.name, fn.triggerType])).toEqual([
-    ["pollRestoreSessions", "timerTrigger"],
-    ["opsTestAlert", "httpTrigger"],
-    ["pollTenant", "queueTrigger"],
-    ["tenantPollPoison", "queueTrigger"],
-  ]);
-  return host;
-}
-
-/** Runs the timer now through the host's admin endpoint, and waits for it to finish. */
-async function fireTimer(host: FunctionsHostProcess): Promise<void> {
-  const ready = await host.ready;
-  const before = host.reports.length;
-  const response = await fetch(`${ready.http.url}/admin/functions/pollRestoreSessions`, { method: "POST", headers: { "x-functions-key": ready.http.keys.master }, body: JSON.stringify({ input: "" }) });
-  expect(response.status).toBe(202);
-  await host.waitFor((reports) => reports.slice(before).some((r) => r.type === "invoked" && r.name === "pollRestoreSessions"), "the timer's run");
-  const run = host.reports.slice(before).find((r) => r.type === "invoked" && r.name === "pollRestoreSessions");
-  expect(run, host.printed).toMatchObject({ ok: true });
-}
+const startHost = (): Promise<FunctionsHostProcess> => startFanoutHost(fanoutApp, settings);
 
 async function recordTenant(tenantId: string, name: string, paused = false): Promise<void> {
   entra.addTenant(tenantId);
@@ -148,21 +114,10 @@ function listingsOf(tenantId: string): { at: number; status: number }[] {
   return graph.requests.filter((r) => r.path === LISTING && r.objectId === oid).map((r) => ({ at: r.at, status: r.status }));
 }
 
-const dequeued = (reports: readonly HostReport[], name = "pollTenant"): HostDequeuedMessage[] => reports.filter((r): r is HostDequeuedMessage => r.type === "dequeued" && r.name === name);
 const allDequeued = (name = "pollTenant"): HostDequeuedMessage[] => hosts.flatMap((h) => dequeued(h.reports, name));
 const completedCount = (): number => allDequeued().filter((d) => d.outcome === "completed").length;
 
-async function waitAcrossHosts(condition: () => boolean, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}:\n${hosts.map((h) => h.printed).join("\n---\n")}`);
-    await Promise.race(hosts.map((h) => h.waitFor(() => condition(), what, 200).catch(() => undefined)));
-  }
-}
-
-function message(tenantId: string, cycle: string): string {
-  return Buffer.from(JSON.stringify({ tenantId, cycle, enqueuedAt: cycle })).toString("base64");
-}
+const waitAcrossHosts = (condition: () => boolean, what: string, timeoutMs?: number): Promise<void> => waitAcross(hosts, condition, what, timeoutMs);
 
 /** Alerts written to the outbox folder for a tenant (each alert once per file it is in). */
 function alertsSentFor(tenantId: string): string[] {

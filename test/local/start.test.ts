@@ -207,6 +207,83 @@ describe("npm start (local/start.ts)", () => {
   }, 120_000);
 });
 
+describe("npm start -- --tenants 3 (local/start.ts, local/tenantsDemo.ts)", () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), "rw-start-tenants-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  interface TenantsSummary {
+    runs: number;
+    failedRuns: number;
+    failedPolls: number;
+    tenants: { tenantId: string; name: string }[];
+    alertableSessions: { id: string; tenantId: string; workload: string }[];
+    captured: { kind: string; files: string[]; to?: string }[];
+  }
+
+  it("watches three customer tenants through the app registration and the queue fan-out; Exchange alerts go to the Exchange team's email and Teams workflow, the rest to the default route", async () => {
+    const child = startLocalRun(["--tenants", "3", "--ticks", "2", "--speed", "150", "--seed", "11", "--data-dir", dataDir]);
+    let output = "";
+    child.onOutput((text) => (output += text));
+    const code = await child.exited;
+    expect(code, output).toBe(0);
+    const summary = JSON.parse(readFileSync(path.join(dataDir, "outbox/run-summary.json"), "utf8")) as TenantsSummary;
+    expect(summary).toMatchObject({ runs: 2, failedRuns: 0, failedPolls: 0 });
+    expect(summary.tenants.map((t) => t.name).sort()).toEqual(["Contoso", "Fabrikam", "Northwind Traders"]);
+
+    // What it prints on start: the tenants (restorewatch tenant list) and the routes (restorewatch route list).
+    expect(output).toMatch(/3 customer tenant\(s\) \(seed 11\), \d+ restore sessions, watched through the multi-tenant app registration [0-9a-f-]{36} \(federated from the managed identity\) and the queue fan-out/);
+    expect(output).toContain("$ restorewatch tenant list");
+    for (const tenant of summary.tenants) expect(output).toMatch(new RegExp(`${tenant.name} +${tenant.tenantId}  active  never`));
+    expect(output).toContain("$ restorewatch route list");
+    expect(output).toContain("1 route(s), tried in this order, then the default route:");
+    expect(output).toContain("order 10: tenant any; workload exchange; status any; kind any");
+    expect(output).toContain("email: exchange-team@contoso.com");
+    expect(output).toContain("teams: webhook URL in Key Vault secret exchange-team-teams-webhook");
+    expect(output).toContain("(default route) everything else: email backup-admins@contoso.com; teams: TEAMS_WEBHOOK_URL");
+    // Each cycle is one message per tenant, each polled once.
+    expect(output.match(/restorewatch cycle \S+: 3 tenant poll\(s\) enqueued/g)).toHaveLength(2);
+    for (const tenant of summary.tenants) expect(output.match(new RegExp(`restorewatch run \\S+.*tenant=${tenant.tenantId} `, "g")), tenant.name).toHaveLength(2);
+    expect(output).not.toContain("not polled");
+
+    // Every failure of every tenant reached exactly its route's receivers: one email and one card.
+    const alertable = summary.alertableSessions;
+    expect(new Set(alertable.map((s) => s.tenantId))).toEqual(new Set(summary.tenants.map((t) => t.tenantId)));
+    expect(alertable.some((s) => s.workload === "exchange") && alertable.some((s) => s.workload !== "exchange")).toBe(true);
+    const captured = (kind: string) => summary.captured.filter((c) => c.kind === kind).map((c) => ({ to: c.to, text: readFileSync(path.join(dataDir, "outbox", c.files[0] as string), "utf8") }));
+    const emails = captured("email");
+    const cards = captured("teams");
+    for (const session of alertable) {
+      const exchange = session.workload === "exchange";
+      expect(emails.filter((e) => e.text.includes(session.id)).map((e) => e.to), `email for ${session.workload} ${session.id}`).toEqual([exchange ? "exchange-team@contoso.com" : "backup-admins@contoso.com"]);
+      expect(cards.filter((c) => c.text.includes(session.id)).map((c) => c.to), `card for ${session.workload} ${session.id}`).toEqual([exchange ? "route exchange-team" : "default route"]);
+    }
+    expect(output).toMatch(/▣ Teams card \(route exchange-team\): restorewatch: /);
+    expect(readFileSync(path.join(dataDir, "outbox/index.html"), "utf8")).toContain("to exchange-team@contoso.com · ");
+    expect(processGroup(child.pid)).toEqual([]);
+  }, 120_000);
+
+  it("refuses a --tenants that is not a whole number from 1 to 20, before starting anything", async () => {
+    for (const value of ["0", "21", "two"]) {
+      const child = startLocalRun(["--tenants", value, "--data-dir", dataDir]);
+      let output = "";
+      child.onOutput((text) => (output += text));
+      expect(await child.exited, output).toBe(1);
+      expect(output).toContain(`npm start: --tenants must be a whole number from 1 to 20, not '${value}'`);
+    }
+  }, 60_000);
+
+  it("without --tenants, the same data dir runs the home tenant alone, as before (no tenant recorded, no queue message)", async () => {
+    const child = startLocalRun(["--ticks", "1", "--speed", "150", "--seed", "7", "--data-dir", dataDir]);
+    let output = "";
+    child.onOutput((text) => (output += text));
+    expect(await child.exited, output).toBe(0);
+    expect(output).toContain("restorewatch local run: simulated tenant (seed 7) with 36 restore sessions");
+    expect(output).toMatch(/restorewatch run \S+ \(baseline\): tenant=7e1a0c5d-3b1f-4f63-9d2a-0c6f5e8b4a11 sessions=36 /);
+    expect(output).not.toContain("tenant poll(s) enqueued");
+    expect(output).not.toContain("restorewatch tenant list");
+  }, 120_000);
+});
+
 interface LocalRun {
   readonly pid: number;
   readonly exited: Promise<number | null>;

@@ -75,13 +75,23 @@ export class FunctionsHostProcess {
   /** Every report after "ready", in order. */
   readonly reports: HostReport[] = [];
   readonly ready: Promise<HostReadyMessage>;
+  /** What the host printed, line by line, with when this process received each line (Date.now()). */
+  readonly lines: { readonly at: number; readonly text: string }[] = [];
   private output = "";
+  private partial = "";
   private readonly exited: Promise<void>;
   private readonly firedWaiters: (() => void)[] = [];
   private exitReason: string | undefined;
 
   private constructor(private readonly child: ChildProcess) {
-    child.stdout?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const text = chunk.toString();
+      this.output += text;
+      const at = Date.now();
+      const parts = (this.partial + text).split("\n");
+      this.partial = parts.pop() ?? "";
+      for (const line of parts) this.lines.push({ at, text: line });
+    });
     child.stderr?.on("data", (chunk: Buffer) => (this.output += chunk.toString()));
     this.exited = new Promise((resolve) =>
       child.once("exit", (code, signal) => {
