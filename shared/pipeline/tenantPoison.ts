@@ -2,6 +2,7 @@ import type { HealthNotice } from "../alerts/healthNotice";
 import { deliverNotice } from "../channels/deliver";
 import { noticeChannelsFor } from "./noticeReceivers";
 import type { Logger } from "../domain/logger";
+import type { WatchedTenant } from "../domain/tenant";
 import { TENANT_POISON_QUEUE, TENANT_QUEUE, tenantIdOf } from "../domain/tenantPoll";
 import { TenantLeases, type FanoutRow } from "../state/tenantLease";
 import { TenantError, TenantStore } from "../state/tenantStore";
@@ -26,17 +27,23 @@ export async function recordTenantPoison(home: PollDeps, raw: unknown, options: 
   // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
   const poison = (current: FanoutRow): FanoutRow => ({ ...current, poisonAt: now.toISOString(), poisonCycle: cycle, ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }) });
   row = (await leases.write(poison(row))) ?? (await leases.write(poison(await leases.read(tenantId)))) ?? poison(row);
-  const tenant = tenantId === MALFORMED_TENANT ? undefined : await new TenantStore(home.table).get(tenantId).catch((error: unknown) => {
-        // Not a tenant id (a message no tenant could have): a poison without a tenant.
-        if (error instanceof TenantError) return undefined;
-        throw error;
-      });
+  const tenant = tenantId === MALFORMED_TENANT ? undefined : await readTenant(home, tenantId);
   const notice = poisonNotice(row, tenant?.name, now);
   options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
   const channels = tenant ? await noticeChannelsFor(home, tenant.tenantId, options.log) : home.channels;
   const delivered = await deliverNotice(notice, { channels, now, log: options.log });
   if (delivered.length === 0) throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
   return (await leases.write({ ...row, poisonNotifiedAt: now.toISOString() })) ?? row;
+}
+
+/** The poisoned tenant's row, or undefined when the message named no tenant id (a message no tenant could have). */
+async function readTenant(home: PollDeps, tenantId: string): Promise<WatchedTenant | undefined> {
+  try {
+    return await new TenantStore(home.table).get(tenantId);
+  } catch (error) {
+    if (error instanceof TenantError) return undefined;
+    throw error;
+  }
 }
 
 function poisonNotice(row: FanoutRow, name: string | undefined, now: Date): HealthNotice {
@@ -46,6 +53,8 @@ function poisonNotice(row: FanoutRow, name: string | undefined, now: Date): Heal
   return {
     kind: "unhealthy",
     tenantId: row.tenantId,
+    // Named in the subject too: with many tenants, "your restore sessions" says nothing.
+    ...(name !== undefined && name !== row.tenantId && { tenantLabel: name }),
     consecutiveFailures: tries ?? 0,
     at: now.toISOString(),
     ...(row.lastPolledAt !== undefined && { lastSuccessAt: row.lastPolledAt }),

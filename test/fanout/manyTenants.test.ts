@@ -204,6 +204,7 @@ describe("many tenants from one deployment, end to end: fan-out, routes, consent
       expect(notice.recipients.to).toEqual([ADMINS]);
       expect(notice.plainText).toContain(`the poll of tenant Northwind Traders (${northwind}) for cycle`);
       expect(notice.plainText).toContain(`moved to ${TENANT_POISON_QUEUE}`);
+      expect(notice.subject).toContain("cannot see the restore sessions of Northwind Traders");
     }
     expect(acs.messages.filter((m) => m.recipients.to.includes(EXCHANGE_TEAM) && m.subject.includes("restorewatch cannot"))).toEqual([]);
     const status = await restorewatch("status");
