@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
 import path from "node:path";
 import type { TableClient } from "@azure/data-tables";
 import { AZURITE_ACCOUNT, AZURITE_KEY, startAzuriteQueue, startAzuriteTable } from "../local/emulators/azurite";
@@ -74,6 +75,9 @@ export interface CycleFigures {
   readonly wallMs: number;
   /** Polls per worker, in worker order. */
   readonly perWorker: number[];
+  /** CPU time during the workers' part: this process (workers, Graph and Entra emulators) and Azurite's table process. */
+  readonly benchCpuMs: number;
+  readonly azuriteCpuMs: number;
 }
 
 export interface FanoutBenchResult {
@@ -93,6 +97,8 @@ interface Tenant {
 
 interface Rig {
   readonly graph: GraphEmulator;
+  /** Azurite's table process's CPU time so far, in ms (from /proc; NaN where there is none). */
+  readonly azuriteCpuMs: () => number;
   readonly queue: QueueService;
   readonly config: Config;
   readonly managedIdentity: ReturnType<TokenIssuer["credential"]>;
@@ -163,6 +169,7 @@ async function startRig(options: FanoutBenchOptions): Promise<Rig> {
   if (options.latencyMs > 0) graph.injectFault(/./, { status: 200, delayMs: options.latencyMs }, Number.MAX_SAFE_INTEGER);
   return {
     graph,
+    azuriteCpuMs: () => processCpuMs(azurite.process.pid),
     queue: QueueService.fromConnectionString(azuriteQueue.connectionString, "bench"),
     config,
     managedIdentity,
@@ -249,11 +256,14 @@ async function runCycle(rig: Rig, queueOptions: QueueOptions, workers: number, k
 
   const counts = Array.from({ length: workers }, () => ({ requests: 0, conflicts: 0 }));
   const started = performance.now();
+  const cpuBefore = { bench: process.cpuUsage(), azurite: rig.azuriteCpuMs() };
   const records = await Promise.all(counts.map((count, w) => runWorker({ owner: `worker-${w + 1}-${randomUUID().slice(0, 8)}`, queue: rig.queue, options: queueOptions, table: benchTable(rig.config, [countingPolicy(count)]), buildDeps: (tenant) => tenantDeps(rig, tenant), log: quiet })));
   const wallMs = performance.now() - started;
+  const benchCpu = process.cpuUsage(cpuBefore.bench);
+  const cpu = { benchCpuMs: (benchCpu.user + benchCpu.system) / 1000, azuriteCpuMs: rig.azuriteCpuMs() - cpuBefore.azurite };
   const errors = records.flatMap((r) => r.errors);
   if (errors.length > 0) throw new Error(`fan-out bench: ${errors.length} tenant poll(s) failed:\n${errors.slice(0, 10).join("\n")}`);
-  return { kind, workers, enqueueMs, wallMs, ...tally(rig, records, graphBefore, floorOf), ...fanoutCounts(records, counts) };
+  return { kind, workers, enqueueMs, wallMs, ...cpu, ...tally(rig, records, graphBefore, floorOf), ...fanoutCounts(records, counts) };
 }
 
 function tenantDeps(rig: Rig, tenant: { tenantId: string; name: string }) {
@@ -293,6 +303,18 @@ function fanoutCounts(records: WorkerRecord[], counts: { requests: number; confl
   const skipped = records.flatMap((r) => r.outcomes).filter((o) => o.kind === "skipped").length;
   const conflicts = counts.reduce((sum, c) => sum + c.conflicts, 0);
   return { fanoutOps: counts.reduce((sum, c) => sum + c.requests, 0), leaseConflicts: conflicts + skipped, skipped };
+}
+
+/** A process's CPU time (user + system) in ms, from /proc/<pid>/stat (Linux; NaN elsewhere). */
+function processCpuMs(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime are fields 14 and 15 of stat, 12 and 13 after the command; in clock ticks (100 a second on Linux).
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Runs `work` over `items`, at most `width` at a time. */

@@ -33,7 +33,7 @@ const n = (value: number): string => Math.round(value).toLocaleString("en");
 
 function row(c: CycleFigures, base: CycleFigures | undefined, failing: string): string {
   const speedUp = base ? `${(base.wallMs / c.wallMs).toFixed(2)}×` : "–";
-  return `| ${c.kind === "baseline" ? "baseline" : `${failing} failing`} | ${c.workers} | ${n(c.tenantsPolled)} (${c.maxPollsPerTenant}) | ${n(c.graphRequests)} (${n(c.graphFloor)}) | ${n(c.tableOps)} (${n(c.tableFloor)}) | ${n(c.fanoutOps)} | ${c.leaseConflicts} | ${n(c.alerts)} | ${n(c.enqueueMs)} | ${n(c.wallMs)} | ${(c.tenantsPolled / (c.wallMs / 1000)).toFixed(1)} | ${speedUp} | ${c.perWorker.join(" / ")} |`;
+  return `| ${c.kind === "baseline" ? "baseline" : `${failing} failing`} | ${c.workers} | ${n(c.tenantsPolled)} (${c.maxPollsPerTenant}) | ${n(c.graphRequests)} (${n(c.graphFloor)}) | ${n(c.tableOps)} (${n(c.tableFloor)}) | ${n(c.fanoutOps)} | ${c.leaseConflicts} | ${n(c.alerts)} | ${n(c.enqueueMs)} | ${n(c.wallMs)} | ${(c.tenantsPolled / (c.wallMs / 1000)).toFixed(1)} | ${speedUp} | ${c.perWorker.join(" / ")} | ${(c.benchCpuMs / 1000).toFixed(1)} / ${Number.isNaN(c.azuriteCpuMs) ? "–" : (c.azuriteCpuMs / 1000).toFixed(1)} |`;
 }
 
 /** The section's text (after its heading): set-up, the table, and what the figures say. */
@@ -52,8 +52,8 @@ export function renderFanout(result: FanoutBenchResult, started: Date, loadAtSta
     `- **Workers in one process:** the workers are consumers in the bench's Node process (beside the Graph and Entra emulators), not processes of their own: a tenant's poll spends its time waiting on Graph and Table Storage, which is what more instances multiply, and in-process workers count every request with no IPC. They share one event loop, and this machine has ${os.cpus().length} cores for that loop, Azurite's table and queue processes and anything else running: with instances in Azure each has its own CPU, so the speed-up here is a lower bound. The first poll of each tenant on a worker also fetches its token, as a fresh instance does.`,
     "- **Checks (the bench fails otherwise):** every tenant polled exactly once per cycle, counted twice: by the workers' outcomes and by Graph's first listing page per tenant token. Graph requests are counted by each poll's Graph client and, in brackets, the floor: per tenant, as above, list pages + artifact pages + `getByIds` per 1,000 owners + bulk request pages. Table operations are the runs' own (query pages, transactions, point operations; floor: state query pages + one transaction per 100 changed rows); the fan-out's own requests (tenant row, lease row read and writes: 4 per tenant) are apart. Lease conflicts: 409/412 answers to lease writes plus messages that found their tenant already polled or held.",
     "",
-    "| cycle | workers | tenants polled (max polls per tenant) | Graph requests (floor) | table ops of the runs (floor) | fan-out table ops | lease conflicts | alerts | enqueue ms | wall ms | tenants/s | speed-up vs 1 worker | polls per worker |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| cycle | workers | tenants polled (max polls per tenant) | Graph requests (floor) | table ops of the runs (floor) | fan-out table ops | lease conflicts | alerts | enqueue ms | wall ms | tenants/s | speed-up vs 1 worker | polls per worker | CPU s: bench process / Azurite table |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     row(result.baseline, undefined, failing),
     ...result.cycles.map((c) => row(c, single, failing)),
     "",
@@ -73,6 +73,8 @@ function explain(result: FanoutBenchResult): string {
     `Graph: ${atFloor ? "every cycle equal to the sum of the tenants' floors, and Graph served exactly what the pollers counted" : "**not** at the floor in every cycle (see the table)"}. ` +
     `Table: the runs sit ${measured.map(perTenant).join(" / ")} operations per tenant above their floor in the measured cycles: the fixed handful the cases above name (the run-meta row read and written, the outbox queried for pending alerts, and with alerts the silences and routes read); the baseline ${perTenant(result.baseline)}: the run-meta row read and written twice, the outbox query, and the first run's retention clean-up (one query for old finished alert rows, which notes itself in the run-meta row). ` +
     `No tenant was polled twice in any cycle; lease conflicts: ${[result.baseline, ...measured].reduce((sum, c) => sum + c.leaseConflicts, 0)} (each message names a different tenant, so none are expected; the contended cases are in test/fanout). ` +
-    `Wall time by workers: ${walls}; it ${falling ? "falls with each worker added" : "does **not** fall with every worker added"}.`
+    `Wall time by workers: ${walls}; it ${falling ? "falls with each worker added" : "does **not** fall with every worker added"}. ` +
+    `CPU busy during the workers' part (bench process + Azurite's table process, of the ${os.cpus().length} cores, the rest of the machine's load not counted): ${measured.map((c) => `${c.workers}: ${(((c.benchCpuMs + (Number.isNaN(c.azuriteCpuMs) ? 0 : c.azuriteCpuMs)) / c.wallMs) * 100).toFixed(0)}%`).join(", ")} of one core. ` +
+    "Where that nears the cores this machine has left over, adding workers here adds contention for them, not capacity; instances in Azure bring their own CPU, and Table Storage and Graph are not one local process each, so there the polls' waiting on the network is what more instances divide."
   );
 }
