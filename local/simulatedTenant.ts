@@ -471,9 +471,10 @@ export class SimulatedTenant {
 
 /**
  * Creates `sessions` finished sessions fast (for benchmarks): exactly round-down(sessions × failedFraction)
- * of them `failed`, spread evenly, the rest `completed`, rotating through the three workloads.
+ * of them `failed`, spread evenly, the rest `completed`, rotating through the three workloads. Into the
+ * emulator's default tenant, or one tenant's sessions (`graph.tenant(id)`).
  */
-export function bulkTenant(emulator: GraphEmulator, options: { sessions: number; failedFraction: number }): { ids: string[]; failedIds: string[] } {
+export function bulkTenant(emulator: Pick<GraphEmulator, "createSession">, options: { sessions: number; failedFraction: number }): { ids: string[]; failedIds: string[] } {
   const { sessions, failedFraction } = options;
   if (!(failedFraction >= 0 && failedFraction <= 1)) throw new RangeError("failedFraction must be between 0 and 1");
   const ids: string[] = [];

@@ -13,6 +13,8 @@ import { ensureTestTls } from "../local/emulators/tls";
 import { startLatencyProxy } from "./latencyProxy";
 import { compileMeasuredPolls, runMeasuredPoll, type MeasuredPolls, type MeasuredRun } from "./pollProcess";
 import { measureStartup, renderStartup } from "./startup";
+import { DEFAULT_FANOUT, FANOUT_HEADING, measureFanout, renderFanout } from "./fanoutReport";
+import type { FanoutBenchOptions } from "./fanoutBench";
 
 /**
  * `npm run bench`: the cost of a run as the tenant grows, restorewatch against a naive design, beside
@@ -56,15 +58,23 @@ interface Row {
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" }, "startup-only": { type: "boolean" } } });
+  const { values } = parseArgs({ options: { sizes: { type: "string" }, runs: { type: "string" }, "large-runs": { type: "string" }, latency: { type: "string" }, out: { type: "string" }, "startup-only": { type: "boolean" }, ...FANOUT_FLAGS }, allowNegative: true });
   const sizes = (values.sizes ?? "1000,10000,100000").split(",").map(Number);
   const runs = Number(values.runs ?? 3);
   // At 100,000 sessions Azurite takes minutes a run (see the doc), so fewer runs there by default.
   const largeRuns = Number(values["large-runs"] ?? Math.min(runs, 2));
   const latency = Number(values.latency ?? 50);
-  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file] [--startup-only]");
+  if (sizes.some((n) => !Number.isInteger(n) || n < 100) || !(runs >= 1) || !(largeRuns >= 1) || !(latency > 0)) throw new Error("usage: npm run bench -- [--sizes 1000,10000] [--runs 3] [--large-runs 2] [--latency 50] [--out file] [--startup-only] [--fanout-only | --no-fanout] [--tenants 500] [--tenant-sessions 200] [--workers 1,2,4]");
   if (!(INSTANCE_MEMORY_MB > 0)) throw new Error("cannot read the default instanceMemoryMB from infra/main.bicep");
   const outFile = values.out ?? path.join(ROOT, "docs/benchmarks.md");
+  const fanout = fanoutOptions(values, latency);
+  if (values["fanout-only"]) {
+    // The fan-out case alone: only its section of an existing document is rewritten (inserted before the start-up's if new).
+    const section = await fanoutSection(fanout);
+    writeFileSync(outFile, replaceSection(readFileSync(outFile, "utf8"), FANOUT_HEADING, section, STARTUP_HEADING));
+    console.log(`rewrote "${FANOUT_HEADING}" in ${path.relative(ROOT, outFile)}`);
+    return;
+  }
   if (values["startup-only"]) {
     // Minutes instead of hours: only the deploy package's section of an existing document is rewritten.
     const startup = renderStartup(await measureStartup(path.join(ROOT, ".bench/startup")));
@@ -82,7 +92,8 @@ async function main(): Promise<void> {
   const memory: Memory[] = [];
   // The deploy package, built here from the current sources, and its start-up on this Node (22).
   const startup = renderStartup(await measureStartup(path.join(ROOT, ".bench/startup")));
-  const write = (): void => writeFileSync(outFile, renderDoc(started, sizes, runs, largeRuns, latency, baselines, sections, memory, startup));
+  let fanoutText: string | undefined;
+  const write = (): void => writeFileSync(outFile, renderDoc(started, sizes, runs, largeRuns, latency, baselines, sections, memory, startup, fanoutText));
   try {
     for (const sessions of sizes) {
       memory.push(await runSize(polls, sessions, sessions >= LARGE ? largeRuns : runs, latency, tls.certPath, azurite, (text) => {
@@ -97,6 +108,7 @@ async function main(): Promise<void> {
   } finally {
     await azurite.stop();
   }
+  if (values.fanout) fanoutText = await fanoutSection(fanout);
   console.log(startup);
   write();
   console.log(`written to ${path.relative(ROOT, outFile)} (${Math.round((Date.now() - started.getTime()) / 1000)} s)`);
@@ -279,15 +291,22 @@ function explainOurs(row: Row): string {
 
 const STARTUP_HEADING = "## Start-up and package";
 
-/** The document with the section under `heading` (up to the next `## ` heading) replaced by `body`. */
-function replaceSection(doc: string, heading: string, body: string): string {
-  const start = doc.indexOf(`${heading}\n`);
+/**
+ * The document with the section under `heading` (up to the next `## ` heading) replaced by `body`; a
+ * section it does not have yet goes before the one headed `before`, when given.
+ */
+function replaceSection(doc: string, heading: string, body: string, before?: string): string {
+  let start = doc.indexOf(`${heading}\n`);
+  if (start < 0 && before !== undefined && doc.includes(`\n${before}\n`)) {
+    start = doc.indexOf(`\n${before}\n`) + 1;
+    return `${doc.slice(0, start)}${heading}\n\n${body}\n${doc.slice(start)}`;
+  }
   if (start < 0) throw new Error(`no "${heading}" section to rewrite`);
   const next = doc.indexOf("\n## ", start + heading.length);
   return `${doc.slice(0, start)}${heading}\n\n${body}${next < 0 ? "" : doc.slice(next)}`;
 }
 
-function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: number, latency: number, baselines: string[], sections: string[], memory: Memory[], startup: string): string {
+function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: number, latency: number, baselines: string[], sections: string[], memory: Memory[], startup: string, fanout: string | undefined): string {
   const cpu = os.cpus()[0]?.model ?? "unknown CPU";
   const mb = (bytes: number) => Math.round(bytes / 1048576);
   const inFlightShare = CHANGING.reduce<number>((sum, share) => sum + share, 0) * 2; // a run per share, with and without latency
@@ -299,7 +318,7 @@ function renderDoc(started: Date, sizes: number[], runs: number, largeRuns: numb
 
 What one run of restorewatch costs as the tenant grows, against a naive design, beside the floor. Written by \`npm run bench\`; the prose around the figures is in \`perf/run.ts\`.
 
-- **Command:** \`npm run bench\` (all of it takes about three hours here, most of it Azurite at 100,000 sessions; \`npm run bench -- --sizes 1000,10000 --runs 3 --latency 50 --out /tmp/bench.md\` takes minutes).
+- **Command:** \`npm run bench\` (all of it takes about three hours here, most of it Azurite at 100,000 sessions; \`npm run bench -- --sizes 1000,10000 --runs 3 --latency 50 --no-fanout --out /tmp/bench.md\` takes minutes). The many-tenants case through the queue fan-out has its own section, below.
 - **Machine:** ${os.cpus().length} × ${cpu}, ${(os.totalmem() / 1073741824).toFixed(0)} GiB, ${os.type()} ${os.release()}, Node ${process.version}.
 - **Date:** ${started.toISOString()}. Sizes ${sizes.join(", ")}; ${runs} measured runs of each design per case (${largeRuns} from ${LARGE.toLocaleString("en")} sessions up), without added latency and with ${latency} ms added to every Graph and Table Storage request.
 - **Setup:** Azurite (in memory) and the Graph emulator, both local; each run of either design in a Node process of its own, compiled to JavaScript like the deployed function and started like it (managed identity through the emulated \`IDENTITY_ENDPOINT\`), so the peak RSS is the run's own and nothing else's. Each run's V8 heap is sized as Node sizes it on the deployed instance (\`${NODE_ARGS.join(" ")}\`: a quarter of the ${INSTANCE_MEMORY_MB} MB that \`infra/main.bicep\` gives an instance by default), not from this machine's memory, on which V8 would let garbage pile up for longer. Graph page size ${PAGE_SIZE} (Graph documents none for this API), artifact page size ${ARTIFACT_PAGE_SIZE}, state query page size ${STATE_PAGE_SIZE}. Per size, one tenant and one table per design: each design first records a baseline (every session new), then the cases run one after another on that state. Before each run, the case's share of sessions changes (active → completed, one in ten → failed, which raises an alert, fetches its artifacts and names their owners; the first failure of each run is a bulk restore). The sessions that the cases will change are in flight (active) from the start: ${runs} runs of 0% + 1% + 10%, twice, is ${Math.round(runs * inFlightShare * 100)}% of the tenant (${largeRuns} runs from ${LARGE.toLocaleString("en")} sessions up: ${Math.round(largeRuns * inFlightShare * 100)}%), more than a tenant with a long finished history has; it costs restorewatch nothing, and it flatters the naive design, which fetches artifacts only for finished sessions.
@@ -324,10 +343,37 @@ restorewatch's peak RSS, against the target of ${MEMORY_TARGET_MB} MB for a run 
 |---|---|---|---|
 ${memoryRows.join("\n")}
 
-${STARTUP_HEADING}
+${fanout === undefined ? "" : `${FANOUT_HEADING}\n\n${fanout}\n`}${STARTUP_HEADING}
 
 ${startup}
 `;
+}
+
+const FANOUT_FLAGS = {
+  fanout: { type: "boolean", default: true },
+  "fanout-only": { type: "boolean" },
+  tenants: { type: "string" },
+  "tenant-sessions": { type: "string" },
+  workers: { type: "string" },
+} as const;
+
+/** The fan-out case's size from the flags (500 tenants of 200 sessions, 1, 2 and 4 workers by default). */
+function fanoutOptions(values: { tenants?: string | undefined; "tenant-sessions"?: string | undefined; workers?: string | undefined }, latencyMs: number): FanoutBenchOptions {
+  const tenants = Number(values.tenants ?? DEFAULT_FANOUT.tenants);
+  const sessions = Number(values["tenant-sessions"] ?? DEFAULT_FANOUT.sessions);
+  const workers = (values.workers ?? DEFAULT_FANOUT.workers.join(",")).split(",").map(Number);
+  if (!Number.isInteger(tenants) || tenants < 1 || !Number.isInteger(sessions) || sessions < 100 || workers.some((w) => !Number.isInteger(w) || w < 1 || w > 16)) {
+    throw new Error("usage: npm run bench -- [--fanout-only | --no-fanout] [--tenants 500] [--tenant-sessions 200 (100 or more)] [--workers 1,2,4]");
+  }
+  return { tenants, sessions, workers, latencyMs };
+}
+
+async function fanoutSection(options: FanoutBenchOptions): Promise<string> {
+  const started = new Date();
+  const load = os.loadavg();
+  const section = renderFanout(await measureFanout(options), started, load);
+  console.log(section);
+  return section;
 }
 
 main().catch((error: unknown) => {
