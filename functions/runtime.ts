@@ -90,15 +90,16 @@ async function poll(context: InvocationContext, log: Logger, recorder: Telemetry
 }
 
 /**
- * The messages for the recorded tenants; undefined with none recorded. When the tenant rows cannot be
- * read, the home tenant's run goes ahead: it meets the same storage fault and its health check counts it.
+ * The messages for the recorded tenants; undefined with none recorded (no state table yet counts as
+ * none). When the tenant rows cannot be read, the timer run fails (the failed-runs alert rule sees
+ * it): polling the home tenant instead could alert a stale partition, or poll a recorded tenant twice.
  */
 async function tenantPolls(home: PollDeps, fanout: TimerFanout, log: Logger): Promise<TenantPollMessage[] | undefined> {
   try {
     return await dueTenantMessages(home.table, fanout.cycle, new Date());
   } catch (error) {
-    log.warn(`could not read the recorded tenants: ${errorMessage(error)}`);
-    return undefined;
+    log.error(`could not read the recorded tenants, so no tenant is polled this cycle: ${errorMessage(error)}`);
+    throw error;
   }
 }
 

@@ -130,7 +130,8 @@ export async function deliverPending(given: DeliveryOptions): Promise<DeliverySu
 async function withReceivers(options: DeliveryOptions, listed: readonly StoredAlert[]): Promise<{ options: DeliveryOptions; unusable: DisabledChannel[] }> {
   const known = new Set([...options.channels, ...(options.disabled ?? [])].map((c) => c.name));
   const waiting = listed.flatMap((stored) => Object.entries(stored.deliveries).filter(([, d]) => d.state === "pending" || d.state === "retrying").map(([name]) => name));
-  const keys = new Set(waiting.filter((name) => !known.has(name)));
+  // Only routes' receivers: a channel no longer configured (e.g. TEAMS_WEBHOOK_URL removed) keeps its alerts waiting, as before routes.
+  const keys = new Set(waiting.filter((name) => !known.has(name) && name.includes(":route-")));
   if (keys.size === 0 || !options.receivers) return { options, unusable: [] };
   const built = await options.receivers(keys);
   for (const off of built.disabled) options.log.warn(`alert delivery: receiver ${off.name} disabled for this run: ${off.reason}`);

@@ -4,6 +4,7 @@ import { noticeChannelsFor } from "./noticeReceivers";
 import type { Logger } from "../domain/logger";
 import type { WatchedTenant } from "../domain/tenant";
 import { TENANT_POISON_QUEUE, TENANT_QUEUE, tenantIdOf } from "../domain/tenantPoll";
+import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
 import { TenantLeases, type FanoutRow } from "../state/tenantLease";
 import { TenantError, TenantStore } from "../state/tenantStore";
 import type { PollDeps } from "./pollDeps";
@@ -24,14 +25,22 @@ export async function recordTenantPoison(home: PollDeps, raw: unknown, options: 
   const leases = new TenantLeases(home.table);
   let row = await leases.read(tenantId);
   if (row.poisonCycle === cycle && row.poisonNotifiedAt !== undefined) return row; // told already (a redelivered poison message)
+  // Told already in this outage (no successful poll since the last notice): recorded for status, not told again.
+  const toldThisOutage = row.poisonNotifiedAt !== undefined && (row.lastPolledAt === undefined || row.lastPolledAt < row.poisonNotifiedAt);
   // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
   const poison = (current: FanoutRow): FanoutRow => ({ ...current, poisonAt: now.toISOString(), poisonCycle: cycle, ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }) });
   row = (await leases.write(poison(row))) ?? (await leases.write(poison(await leases.read(tenantId)))) ?? poison(row);
   const tenant = tenantId === MALFORMED_TENANT ? undefined : await readTenant(home, tenantId);
+  if (toldThisOutage) {
+    options.log.warn(`${TENANT_POISON_QUEUE}: tenant ${tenantId}'s poll for cycle ${cycle} is poison again; already told at ${row.poisonNotifiedAt ?? "?"} (no successful poll since), so no new notice`);
+    return row;
+  }
   const notice = poisonNotice(row, tenant?.name, now);
   options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
   const channels = tenant ? await noticeChannelsFor(home, tenant.tenantId, options.log) : home.channels;
-  const delivered = await deliverNotice(notice, { channels, now, log: options.log });
+  // Within the shared budgets (ACS per subscription, Teams per webhook), as every notice and alert.
+  const sendLog = new SendLogStore(home.table, SEND_LOG_PARTITION, home.tableCounters);
+  const delivered = await deliverNotice(notice, { channels, now, log: options.log, sendLog });
   if (delivered.length === 0) throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
   return (await leases.write({ ...row, poisonNotifiedAt: now.toISOString() })) ?? row;
 }

@@ -66,9 +66,29 @@ export class RunMetaStore {
   /** Replaces the row (last writer wins: these are run facts, not alert decisions). */
   async write(meta: RunMeta): Promise<void> {
     this.counters.pointOperations++;
+    await this.table.upsertEntity(this.entity(meta), "Replace", { abortSignal: this.signal });
+  }
+
+  /**
+   * Replaces the row only if nobody changed it since it was read (etag; none: only if it does not
+   * exist yet). False when another writer came first: a claim, so that of many runs one acts.
+   */
+  async writeIfUnchanged(meta: RunMeta, etag: string | undefined): Promise<boolean> {
+    this.counters.pointOperations++;
+    try {
+      if (etag === undefined) await this.table.createEntity(this.entity(meta), { abortSignal: this.signal });
+      else await this.table.updateEntity(this.entity(meta), "Replace", { etag, abortSignal: this.signal });
+      return true;
+    } catch (error) {
+      if (isRestError(error, 409) || isRestError(error, 412)) return false;
+      throw error;
+    }
+  }
+
+  private entity(meta: RunMeta) {
     const { disabledChannels, ...facts } = meta;
     const entity = { partitionKey: this.tenantId, rowKey: META_ROW, ...facts, disabledChannels: disabledChannels?.length ? JSON.stringify(disabledChannels) : undefined };
-    await this.table.upsertEntity(Object.fromEntries(Object.entries(entity).filter(([, v]) => v !== undefined)) as typeof entity, "Replace", { abortSignal: this.signal });
+    return Object.fromEntries(Object.entries(entity).filter(([, v]) => v !== undefined)) as typeof entity;
   }
 }
 

@@ -111,6 +111,23 @@ describe("a tenant's run", () => {
     expect(healthSubject(operator.notices[1] ?? notice)).toBe("[restorewatch] restorewatch can see the restore sessions of Fabrikam <EU> again");
   });
 
+  it("a channel disabled by its settings is told once for the deployment, not once per tenant; once fixed, one recovery notice", async () => {
+    const tenants = [0, 1, 2].map((i) => ({ tenantId: rig.addCustomer(), name: `Customer ${i}` }));
+    const unresolved = rig.settings({ ALERT_BASELINE_SINCE: "2020-01-01T00:00:00Z", TEAMS_WEBHOOK_URL: "@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/teams)" });
+    const operator = new RecordingChannel();
+    // Three tenants' runs at once, as instances of the fan-out run them: one tells, the others find it claimed.
+    await Promise.all(tenants.map((tenant) => runPoll(tenantDeps(operator, tenant, unresolved))));
+    await Promise.all(tenants.map((tenant) => runPoll(tenantDeps(operator, tenant, unresolved))));
+    expect(operator.notices.map((n) => [n.kind, n.channel, n.setting])).toEqual([["channelDisabled", "teams", "TEAMS_WEBHOOK_URL"]]);
+
+    // Fixed: Teams is a channel again (recorded here), so the first tenant's run tells it works again, once.
+    const fixed = loadConfig(rig.settings({ ALERT_BASELINE_SINCE: "2020-01-01T00:00:00Z" }), { requireChannel: false });
+    const teams = new RecordingChannel("teams");
+    for (const tenant of tenants) await runPoll(createPollDeps({ config: fixed, channels: [operator, teams], credential: rig.managedIdentity, emulatorOrigins: rig.emulatorOrigins, graphBaseDelayInMs: 10, tenantId: tenant.tenantId, tenantLabel: tenant.name }));
+    expect(operator.notices.map((n) => n.kind)).toEqual(["channelDisabled", "channelRestored"]);
+    expect(teams.notices.map((n) => n.kind)).toEqual(["channelRestored"]);
+  });
+
   it("cannot be built for a customer tenant in managed-identity mode; without a tenant it is the home tenant as before", async () => {
     const tenantId = rig.addCustomer();
     const { GRAPH_CLIENT_ID: _app, GRAPH_TENANT_ID: _home, AZURE_AUTHORITY_HOST: _authority, ...managedIdentityMode } = rig.settings();
