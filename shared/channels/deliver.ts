@@ -286,9 +286,8 @@ async function takeSendSlot(channel: AlertChannel, options: Pick<DeliveryOptions
   // A send larger than a whole window (many recipient chunks) could never go: it counts as the window's size.
   const cost = Math.min(channel.messagesPerSend ?? 1, ...limit.map((w) => w.max));
   const budget = channel.budgetKey ?? channel.name;
-  if (rateBudget(limit, options.sendLog.sentAt(budget), now.getTime()).available < cost) return false;
-  await options.sendLog.record(budget, cost, now.getTime(), horizonOf(limit));
-  return true;
+  // Checked again against every other instance's sends each time the row changed under us (a shared budget).
+  return options.sendLog.reserve(budget, cost, now.getTime(), horizonOf(limit), (times) => rateBudget(limit, times, now.getTime()).available >= cost);
 }
 
 async function sendSafely(send: () => Promise<SendOutcome>): Promise<SendOutcome> {

@@ -49,11 +49,16 @@ export class SendLogStore {
   }
 
   /**
-   * Adds `count` sends at `now` for a channel, forgetting times older than `horizonMs`. ETag-conditional:
-   * when another instance wrote first, re-reads and merges, so neither instance's sends are lost.
+   * Reserves `count` sends at `now` for a channel if `fits` (the channel's limit) allows them, forgetting
+   * times older than `horizonMs`. ETag-conditional: when another instance wrote first, re-reads, merges
+   * and checks the limit again, so concurrent instances (many tenants' runs) never overshoot a shared
+   * budget. False: no room now, or the row stayed too busy to write (the send waits for a later run:
+   * never sent unreserved, never thrown after other sends of the pass went out).
    */
-  async record(channel: string, count: number, now: number, horizonMs: number): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+  async reserve(channel: string, count: number, now: number, horizonMs: number, fits: (times: readonly number[]) => boolean = () => true): Promise<boolean> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (attempt > 1) await this.load();
+      if (!fits(this.sentAt(channel))) return false;
       const kept = this.sentAt(channel).filter((t) => t > now - horizonMs);
       const next = [...kept, ...Array.from({ length: count }, () => now)];
       const entity = { partitionKey: this.tenantId, rowKey: SEND_LOG_ROW, [`sent_${channel}`]: JSON.stringify(next) };
@@ -62,12 +67,12 @@ export class SendLogStore {
         const response = this.etag === undefined ? await this.table.createEntity(entity, { abortSignal: this.signal }) : await this.table.updateEntity(entity, "Merge", { etag: this.etag, abortSignal: this.signal });
         this.etag = response.etag;
         this.times.set(channel, next);
-        return;
+        return true;
       } catch (error) {
-        if (!isRestError(error, 409, 412) || attempt >= MAX_WRITE_ATTEMPTS) throw error;
-        await this.load();
+        if (!isRestError(error, 409, 412)) throw error;
       }
     }
+    return false;
   }
 }
 
