@@ -69,5 +69,17 @@ function whyNot(error: unknown, consentUrl: string): string {
       `If it already has the permission: ${error.fix}`
     );
   }
+  if (isNoManagedIdentityHere(error)) {
+    return (
+      `this machine has no managed identity to sign in with: the app registration's only credential is the deployment's managed identity, ` +
+      `so the check can only run where that identity is. The tenant's first poll in Azure is the check: restorewatch tenant list shows its last run and outcome`
+    );
+  }
   return errorMessage(error);
+}
+
+/** @azure/identity's CredentialUnavailableError (by name: it may come wrapped), as a workstation gives for a managed identity. */
+function isNoManagedIdentityHere(error: unknown): boolean {
+  for (let e: unknown = error; e instanceof Error; e = e.cause) if (e.name === "CredentialUnavailableError") return true;
+  return false;
 }

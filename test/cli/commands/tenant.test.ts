@@ -113,6 +113,18 @@ describe("restorewatch tenant", () => {
     expect(await cli(["tenant", "verify", tenantId])).toMatchObject({ code: 0, out: `verified: restorewatch can read the restore sessions of Northwind (${tenantId})` });
   });
 
+  it("add from a machine without the managed identity records the tenant and says the check runs in Azure, at its first poll", async () => {
+    const tenantId = rig.addCustomer();
+    const out: string[] = [];
+    const err: string[] = [];
+    // What ManagedIdentityCredential gives on a workstation: no identity endpoint here.
+    const noIdentity = { getToken: () => Promise.reject(Object.assign(new Error("ManagedIdentityCredential: no managed identity endpoint found"), { name: "CredentialUnavailableError" })) };
+    const code = await runCli(["tenant", "add", tenantId, "--name", "Contoso"], { out: (l) => out.push(l), err: (l) => err.push(l), env: rig.settings(), processEnv: rig.processEnv, credential: noIdentity });
+    expect(code).not.toBe(0);
+    expect(err.join("\n")).toMatch(/not verified: this machine has no managed identity to sign in with.*first poll in Azure is the check: restorewatch tenant list/);
+    expect((await tenantRows()).map((r) => r["rowKey"])).toEqual([tenantId]);
+  });
+
   it("add is refused, with nothing written, in managed-identity mode, for an id that is not a GUID, without --name, and for a tenant already recorded", async () => {
     const tenantId = rig.addCustomer();
     const { GRAPH_CLIENT_ID: _app, GRAPH_TENANT_ID: _home, AZURE_AUTHORITY_HOST: _authority, ...managedIdentityMode } = rig.settings();
