@@ -22,27 +22,49 @@ export async function recordTenantPoison(home: PollDeps, raw: unknown, options: 
   const now = home.now?.() ?? new Date();
   const tenantId = tenantIdOf(raw) ?? MALFORMED_TENANT;
   const cycle = cycleOf(raw);
-  const leases = new TenantLeases(home.table);
-  let row = await leases.read(tenantId);
-  if (row.poisonCycle === cycle && row.poisonNotifiedAt !== undefined) return row; // told already (a redelivered poison message)
-  // Told already in this outage (no successful poll since the last notice): recorded for status, not told again.
-  const toldThisOutage = row.poisonNotifiedAt !== undefined && (row.lastPolledAt === undefined || row.lastPolledAt < row.poisonNotifiedAt);
-  // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
-  const poison = (current: FanoutRow): FanoutRow => ({ ...current, poisonAt: now.toISOString(), poisonCycle: cycle, ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }) });
-  row = (await leases.write(poison(row))) ?? (await leases.write(poison(await leases.read(tenantId)))) ?? poison(row);
-  const tenant = tenantId === MALFORMED_TENANT ? undefined : await readTenant(home, tenantId);
-  if (toldThisOutage) {
-    options.log.warn(`${TENANT_POISON_QUEUE}: tenant ${tenantId}'s poll for cycle ${cycle} is poison again; already told at ${row.poisonNotifiedAt ?? "?"} (no successful poll since), so no new notice`);
-    return row;
+  const claimed = await claimPoison(new TenantLeases(home.table), tenantId, cycle, now);
+  if (!claimed.tell) {
+    options.log.warn(`${TENANT_POISON_QUEUE}: tenant ${tenantId}'s poll for cycle ${cycle} is poison; already told at ${claimed.row.poisonNotifiedAt ?? "?"} (no successful poll since), so no new notice`);
+    return claimed.row;
   }
-  const notice = poisonNotice(row, tenant?.name, now);
+  const tenant = tenantId === MALFORMED_TENANT ? undefined : await readTenant(home, tenantId);
+  const notice = poisonNotice(claimed.row, tenant?.name, now);
   options.log.error(`${TENANT_POISON_QUEUE}: ${notice.cause}`);
   const channels = tenant ? await noticeChannelsFor(home, tenant.tenantId, options.log) : home.channels;
   // Within the shared budgets (ACS per subscription, Teams per webhook), as every notice and alert.
   const sendLog = new SendLogStore(home.table, SEND_LOG_PARTITION, home.tableCounters);
   const delivered = await deliverNotice(notice, { channels, now, log: options.log, sendLog });
-  if (delivered.length === 0) throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
-  return (await leases.write({ ...row, poisonNotifiedAt: now.toISOString() })) ?? row;
+  if (delivered.length === 0) {
+    // Untold: the claim is given back, so that this poison message's retry tells it.
+    const { poisonNotifiedAt: _claim, ...unclaimed } = claimed.row;
+    await new TenantLeases(home.table).write(unclaimed);
+    throw new Error(`the health notice about tenant ${tenantId}'s poison message reached no channel; it is tried again`);
+  }
+  return claimed.row;
+}
+
+/**
+ * Records the poison on the tenant's fan-out row (status shows it) and claims the notice with the same
+ * ETag-conditional write: of two instances handling poison messages of one tenant at once, one tells.
+ * Told already in this outage (no successful poll since the last notice): recorded, not told again.
+ */
+async function claimPoison(leases: TenantLeases, tenantId: string, cycle: string, now: Date): Promise<{ row: FanoutRow; tell: boolean }> {
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const current = await leases.read(tenantId);
+    const told = current.poisonNotifiedAt !== undefined && (current.lastPolledAt === undefined || current.lastPolledAt < current.poisonNotifiedAt);
+    if (told && current.poisonCycle === cycle) return { row: current, tell: false }; // a redelivered poison message
+    // The poison queue's copy starts its own dequeue count: the tries are the failures the polls recorded.
+    const next: FanoutRow = {
+      ...current,
+      poisonAt: now.toISOString(),
+      poisonCycle: cycle,
+      ...(current.failedCycle === cycle && current.failures !== undefined && { poisonDequeueCount: current.failures }),
+      ...(!told && { poisonNotifiedAt: now.toISOString() }),
+    };
+    const written = await leases.write(next);
+    if (written) return { row: written, tell: !told };
+  }
+  throw new Error(`tenant ${tenantId}'s fan-out row kept changing while its poison was recorded; the poison message is tried again`);
 }
 
 /** The poisoned tenant's row, or undefined when the message named no tenant id (a message no tenant could have). */
