@@ -22,5 +22,7 @@ export interface TenantSource {
 
 /** The partition (in the state table) that holds the tenant rows: not a tenant id, so no tenant's state can collide with it. */
 export const TENANTS_PARTITION = "~tenants";
+/** The partition of the deployment's own rows (with many tenants, what was told of its channels): not a tenant id. */
+export const DEPLOYMENT_PARTITION = "~deployment";
 /** The partition that holds the routes. */
 export const ROUTES_PARTITION = "~routes";

@@ -5,6 +5,7 @@ import type { DisabledChannel } from "../config/config";
 import { RunMetaStore, type DisabledChannelMemory, type RunMeta } from "../state/runMeta";
 import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
 import type { PollDeps, Stage, TenantRun } from "./pollDeps";
+import { DEPLOYMENT_PARTITION } from "../domain/tenant";
 
 /** The channels a run could not use: disabled by their settings, or refused at send time this run. */
 export function disabledThisRun(deps: PollDeps, delivery: DeliverySummary | undefined): DisabledChannel[] {
@@ -46,9 +47,6 @@ export const channelHealth: Stage<{ readonly meta: RunMeta; readonly delivery: D
   if (JSON.stringify(told) !== JSON.stringify(plan.next)) await store.write(withMemory(shared, told));
   return meta;
 };
-
-/** The partition of the deployment's own rows (the channels' memory with many tenants): not a tenant id. */
-export const DEPLOYMENT_PARTITION = "~deployment";
 
 interface ChannelPlan {
   /** The memory after this run, as if every notice is taken (noticedAt set). */

@@ -5,6 +5,7 @@ import { ConfigError } from "../../shared/domain/errors";
 import { TenantConsentError } from "../../shared/graph/tenantConsent";
 import { createPollDeps } from "../../shared/pipeline/createPollDeps";
 import { runPoll } from "../../shared/pipeline/poll";
+import { runCli } from "../../shared/cli/main";
 import { RecordingChannel } from "../support/recordingChannel";
 import { useAzurite } from "../support/useAzurite";
 import { startMultiTenantRig, type MultiTenantRig } from "../support/multiTenantRig";
@@ -119,6 +120,10 @@ describe("a tenant's run", () => {
     await Promise.all(tenants.map((tenant) => runPoll(tenantDeps(operator, tenant, unresolved))));
     await Promise.all(tenants.map((tenant) => runPoll(tenantDeps(operator, tenant, unresolved))));
     expect(operator.notices.map((n) => [n.kind, n.channel, n.setting])).toEqual([["channelDisabled", "teams", "TEAMS_WEBHOOK_URL"]]);
+    // `restorewatch status` (settings without Teams here) shows what the deployment's runs found.
+    const out: string[] = [];
+    expect(await runCli(["status"], { out: (l) => out.push(l), err: (l) => out.push(l), env: rig.settings(), processEnv: rig.processEnv, credential: rig.managedIdentity })).toBe(0);
+    expect(out.find((line) => line.includes("teams"))).toMatch(/TEAMS_WEBHOOK_URL/);
 
     // Fixed: Teams is a channel again (recorded here), so the first tenant's run tells it works again, once.
     const fixed = loadConfig(rig.settings({ ALERT_BASELINE_SINCE: "2020-01-01T00:00:00Z" }), { requireChannel: false });

@@ -1,5 +1,6 @@
 import { Outbox } from "../../state/outbox";
 import { RunMetaStore } from "../../state/runMeta";
+import { DEPLOYMENT_PARTITION } from "../../domain/tenant";
 import { TenantLeases, type FanoutRow } from "../../state/tenantLease";
 import type { CliCommand } from "./command";
 import { EXIT } from "./exitCodes";
@@ -25,7 +26,11 @@ set, add the channels configured here.`,
   options: { json: { type: "boolean" } },
   async run({ values }, io) {
     const { table, tenantId, counters } = await openState(io);
-    const { meta } = await new RunMetaStore(table, tenantId, counters).read();
+    const { meta: own } = await new RunMetaStore(table, tenantId, counters).read();
+    // With many tenants, what was told of the channels is the deployment's (channelHealth): shown first.
+    const { meta: deployment } = await new RunMetaStore(table, DEPLOYMENT_PARTITION, counters).read();
+    const remembered = [...(deployment.disabledChannels ?? []), ...(own.disabledChannels ?? []).filter((m) => !deployment.disabledChannels?.some((d) => d.name === m.name))];
+    const meta = remembered.length > 0 ? { ...own, disabledChannels: remembered } : own;
     const { alerts, untrusted } = await new Outbox(table, tenantId, counters).listAll();
     const open = alerts.filter((s) => Object.values(s.deliveries).some((d) => d.state !== "delivered" && d.state !== "silenced"));
     const quarantined = untrusted.map((row) => ({ rowKey: row.rowKey, reason: row.reason, quarantined: row.quarantined !== undefined }));
