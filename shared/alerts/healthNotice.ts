@@ -5,6 +5,7 @@ import { TenantConsentError } from "../graph/tenantConsent";
 import { escapeHtml } from "./renderEmail";
 import { escapeCardMarkdown } from "./renderTeamsCard";
 import { SUBJECT_PREFIX, formatUtc, singleLine, truncate } from "./summary";
+import { parseReceiverKey } from "../domain/route";
 
 /**
  * restorewatch's own health: "cannot see your restore sessions" after HEALTH_ALERT_AFTER failed runs
@@ -65,7 +66,7 @@ export function isProblem(notice: HealthNotice): boolean {
 const CHANNEL_LABELS: Readonly<Record<string, string>> = { email: "email", teams: "Teams", file: "the outbox folder" };
 /** A route's receiver ("teams:route-exchange-team") reads "Teams of route exchange-team". */
 const channelLabel = (notice: HealthNotice): string => {
-  const [channel = "", route] = (notice.channel ?? "").split(":route-");
+  const { channel, route } = parseReceiverKey(notice.channel ?? "");
   const label = CHANNEL_LABELS[channel] ?? notice.channel ?? "a channel";
   return route === undefined ? label : `${label} of route ${route}`;
 };

@@ -15,6 +15,7 @@ import { horizonOf, rateBudget } from "./rateBudget";
 import { refusedChannel, type DisabledChannel } from "../config/channelProblems";
 import type { Receivers } from "./routeReceivers";
 import type { Telemetry } from "../domain/telemetry";
+import { parseReceiverKey } from "../domain/route";
 
 export interface DeliveryOptions {
   readonly outbox: Outbox;
@@ -131,7 +132,7 @@ async function withReceivers(options: DeliveryOptions, listed: readonly StoredAl
   const known = new Set([...options.channels, ...(options.disabled ?? [])].map((c) => c.name));
   const waiting = listed.flatMap((stored) => Object.entries(stored.deliveries).filter(([, d]) => d.state === "pending" || d.state === "retrying").map(([name]) => name));
   // Only routes' receivers: a channel no longer configured (e.g. TEAMS_WEBHOOK_URL removed) keeps its alerts waiting, as before routes.
-  const keys = new Set(waiting.filter((name) => !known.has(name) && name.includes(":route-")));
+  const keys = new Set(waiting.filter((name) => !known.has(name) && parseReceiverKey(name).route !== undefined));
   if (keys.size === 0 || !options.receivers) return { options, unusable: [] };
   const built = await options.receivers(keys);
   for (const off of built.disabled) options.log.warn(`alert delivery: receiver ${off.name} disabled for this run: ${off.reason}`);

@@ -1,7 +1,7 @@
 import type { DisabledChannel, RouteReceiverSettings } from "../config/config";
 import { validateTeamsWebhookUrl } from "../config/teamsWebhookUrl";
 import { errorMessage } from "../domain/errors";
-import { receiverKeys, type Route } from "../domain/route";
+import { parseReceiverKey, receiverKeys, type Route } from "../domain/route";
 import { SecretUnavailableError, type SecretReader } from "../identity/keyVaultSecrets";
 import type { DependencySink } from "../telemetry/recorder";
 import type { AlertChannel } from "./channel";
@@ -41,7 +41,7 @@ export async function buildReceivers(keys: ReadonlySet<string>, parts: ReceiverP
   for (const key of [...keys].sort()) {
     const route = parts.routes.find((r) => Object.values(receiverKeys(r)).includes(key));
     if (!route) {
-      const routeName = key.split(":route-")[1] ?? key;
+      const routeName = parseReceiverKey(key).route ?? key;
       disabled.push({ name: key, setting: `route ${routeName}`, reason: `route ${routeName} no longer exists (or is not a valid route); alerts recorded for it have no receiver`, fix: `Add the route again (restorewatch route add --name ${routeName} ...) and its alerts go out; restorewatch status lists them. ${HELD}` });
       continue;
     }

@@ -116,5 +116,17 @@ export function routeFor(subject: RouteSubject, routes: readonly Route[]): Route
  * own keys (`email`, `teams`, `file`), so rows written before routes existed read the same.
  */
 export function receiverKeys(route: Route): { readonly email?: string; readonly teams?: string } {
-  return { ...(route.receivers.emailTo && { email: `email:route-${route.name}` }), ...(route.receivers.teamsSecret !== undefined && { teams: `teams:route-${route.name}` }) };
+  return { ...(route.receivers.emailTo && { email: receiverKey("email", route.name) }), ...(route.receivers.teamsSecret !== undefined && { teams: receiverKey("teams", route.name) }) };
+}
+
+const ROUTE_RECEIVER = ":route-";
+
+function receiverKey(channel: "email" | "teams", routeName: string): string {
+  return `${channel}${ROUTE_RECEIVER}${routeName}`;
+}
+
+/** A delivery key read back: its channel, and its route when it is a route's receiver (`teams:route-x`), else none (the default route). */
+export function parseReceiverKey(key: string): { readonly channel: string; readonly route?: string } {
+  const at = key.indexOf(ROUTE_RECEIVER);
+  return at < 0 ? { channel: key } : { channel: key.slice(0, at), route: key.slice(at + ROUTE_RECEIVER.length) };
 }

@@ -6,6 +6,7 @@ import { RunMetaStore, type DisabledChannelMemory, type RunMeta } from "../state
 import { SEND_LOG_PARTITION, SendLogStore } from "../state/sendLog";
 import type { PollDeps, Stage, TenantRun } from "./pollDeps";
 import { DEPLOYMENT_PARTITION } from "../domain/tenant";
+import { parseReceiverKey } from "../domain/route";
 
 /** The channels a run could not use: disabled by their settings, or refused at send time this run. */
 export function disabledThisRun(deps: PollDeps, delivery: DeliverySummary | undefined): DisabledChannel[] {
@@ -73,7 +74,7 @@ function planChannelHealth(deps: PollDeps, run: TenantRun, delivery: DeliverySum
   }
   for (const before of previous.filter((memory) => !disabled.some((off) => off.name === memory.name))) {
     // A route's receiver that is no longer disabled works again (or its alerts are gone).
-    const configured = deps.channels.some((channel) => channel.name === before.name) || before.name.includes(":route-");
+    const configured = deps.channels.some((channel) => channel.name === before.name) || parseReceiverKey(before.name).route !== undefined;
     // Refused by the service and not tried this run (rate limit, deadline, nothing due): still broken as far as we know.
     if (configured && before.refusedAtSend && !delivery.deliveredOn.includes(before.name)) {
       next.push(before);

@@ -2,6 +2,7 @@ import { readChannelsConfig, type Env } from "../../config/config";
 import { errorMessage } from "../../domain/errors";
 import type { StoredAlert } from "../../state/entities";
 import type { RunMeta } from "../../state/runMeta";
+import { parseReceiverKey } from "../../domain/route";
 
 /** One alert channel as `restorewatch status` shows it. */
 export interface ChannelState {
@@ -57,7 +58,7 @@ export function formatChannelState(channel: ChannelState): string {
       ? `disabled${channel.since ? ` since ${channel.since}` : ""} (${channel.source}): ${channel.reason ?? ""}`
       : channel.state === "usable"
         ? "usable"
-        : channel.name.includes(":route-")
+        : parseReceiverKey(channel.name).route !== undefined
           ? "a route's receiver (restorewatch route list)"
           : "not configured in these settings";
   const held = channel.state === "disabled" ? "held" : "pending";
