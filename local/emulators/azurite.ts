@@ -47,20 +47,25 @@ export async function startAzuriteTable(options: StartAzuriteOptions = {}): Prom
     tableEndpoint,
     connectionString,
     process: child,
-    // SIGINT: Azurite's Table service closes its store on SIGINT, saving it to --location; on SIGTERM it
-    // dies with up to 5 s of writes unsaved (LokiJS autosaves every 5 s), and a restart would not see them.
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        child.once("exit", () => {
-          clearTimeout(force);
-          resolve();
-        });
-        // A second SIGINT would kill it mid-save (its handler runs once).
-        if (!isClosing()) child.kill("SIGINT");
-      }),
+    stop: () => stopAzurite(child, isClosing),
   };
+}
+
+/**
+ * SIGINT: an Azurite service closes its store on SIGINT, saving it to --location; on SIGTERM it dies
+ * with up to 5 s of writes unsaved (LokiJS autosaves every 5 s), and a restart would not see them.
+ */
+function stopAzurite(child: ChildProcess, isClosing: () => boolean): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    child.once("exit", () => {
+      clearTimeout(force);
+      resolve();
+    });
+    // A second SIGINT would kill it mid-save (its handler runs once).
+    if (!isClosing()) child.kill("SIGINT");
+  });
 }
 
 /** Azurite's Queue service (the fan-out's tenant-poll queues): a child process, like the Table service. */
@@ -81,23 +86,14 @@ export async function startAzuriteQueue(options: { readonly location?: string; r
   const port = options.port ?? (await freePort());
   const args = [AZURITE_QUEUE_MAIN, "--queueHost", "127.0.0.1", "--queuePort", String(port), "--disableTelemetry", "--skipApiVersionCheck", "--loose", "--silent"];
   args.push(...(options.location ? ["--location", options.location] : ["--inMemoryPersistence"]));
-  const { child } = await spawnAzurite(args);
+  const { child, isClosing } = await spawnAzurite(args);
   const queueEndpoint = `http://127.0.0.1:${port}/${AZURITE_ACCOUNT}`;
   return {
     port,
     queueEndpoint,
     connectionString: `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT};AccountKey=${AZURITE_KEY};QueueEndpoint=${queueEndpoint};`,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const force = setTimeout(() => child.kill("SIGKILL"), 10_000);
-        child.once("exit", () => {
-          clearTimeout(force);
-          resolve();
-        });
-        child.kill("SIGINT");
-      }),
+    stop: () => stopAzurite(child, isClosing),
   };
 }
 
